@@ -1,0 +1,18 @@
+# The seed README's example configuration,
+#   services.tailscale-manager = { enable = true; tailnet = "-"; tags = [ "tag:ci" ]; credentialsFile = …; };
+# with every other option at its default, written out as the NixOS module hands it to nix/render.nix.
+# The stand-in provider's end-to-end tests apply the matching .json with real terraform.
+{
+  tailnet = "-";
+  providerVersion = "~> 0.29";
+  keys.managed_key = {
+    description = "";
+    tags = [ "tag:ci" ];
+    reusable = true;
+    ephemeral = false;
+    preauthorized = true;
+    expiry = null;
+    recreateIfInvalid = "always";
+  };
+  extraConfig = { };
+}
