@@ -1,0 +1,487 @@
+//! `tailscale_tailnet_key` as the real v0.29.2 provider implements it (facts §2).
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::api::{Client, CreateRequest, KeyInfo};
+use crate::provider::{SharedClient, attribute, error, error_at, resource_schema};
+
+pub struct TailnetKey {
+    client: SharedClient,
+}
+
+/// One instance, attribute for attribute (facts §2 Schema).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(default)]
+pub struct KeyState {
+    pub id: Value<String>,
+    pub reusable: Value<bool>,
+    pub ephemeral: Value<bool>,
+    pub tags: Value<BTreeSet<Value<String>>>,
+    pub preauthorized: Value<bool>,
+    pub key: Value<String>,
+    pub expiry: Value<i64>,
+    pub created_at: Value<String>,
+    pub expires_at: Value<String>,
+    pub description: Value<String>,
+    pub invalid: Value<bool>,
+    pub recreate_if_invalid: Value<String>,
+    pub user_id: Value<String>,
+}
+
+impl TailnetKey {
+    pub fn new(client: SharedClient) -> Self {
+        Self { client }
+    }
+
+    fn client(&self, diags: &mut Diagnostics) -> Option<Client> {
+        let client = self
+            .client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if client.is_none() {
+            error(
+                diags,
+                "Provider not configured",
+                "The stand-in provider was used before terraform configured it.",
+            );
+        }
+        client
+    }
+}
+
+/// Go's `%q` of a `types.String`, whose String() is already quoted: `"\"k123\""` (facts §2 Read).
+fn double_quoted(id: &str) -> String {
+    format!("{:?}", format!("{id:?}"))
+}
+
+fn id_of(state: &KeyState) -> String {
+    state.id.as_ref_option().cloned().unwrap_or_default()
+}
+
+/// facts §2 ModifyPlan shouldRecreate: `always` → true, `never` → false, otherwise `reusable`.
+fn should_recreate(recreate_if_invalid: &Value<String>, reusable: &Value<bool>) -> bool {
+    match recreate_if_invalid.as_ref_option().map(String::as_str) {
+        Some("always") => true,
+        Some("never") => false,
+        _ => reusable.as_ref_option().copied().unwrap_or(false),
+    }
+}
+
+/// Copies what a GET returns into the state; `key` and `recreate_if_invalid` are never touched
+/// (facts §2 Read).
+fn refresh(state: &mut KeyState, info: &KeyInfo) {
+    let key = &info.key;
+    state.id = Value::Value(key.id.clone());
+    state.reusable = Value::Value(key.reusable);
+    state.ephemeral = Value::Value(key.ephemeral);
+    state.tags = Value::Value(key.tags.iter().cloned().map(Value::Value).collect());
+    state.preauthorized = Value::Value(key.preauthorized);
+    state.expiry = Value::Value(key.expiry_seconds);
+    state.created_at = Value::Value(key.created.clone());
+    state.expires_at = Value::Value(key.expires.clone());
+    state.description = Value::Value(key.description.clone());
+    state.user_id = Value::Value(key.user_id.clone());
+    state.invalid = Value::Value(info.invalid);
+}
+
+/// Framework defaults apply when the config leaves an attribute null (facts §2 Schema).
+fn apply_defaults(plan: &mut KeyState, config: &KeyState) {
+    for (planned, configured) in [
+        (&mut plan.reusable, &config.reusable),
+        (&mut plan.ephemeral, &config.ephemeral),
+        (&mut plan.preauthorized, &config.preauthorized),
+    ] {
+        if configured.is_null() {
+            *planned = Value::Value(false);
+        }
+    }
+    if config.tags.is_null() {
+        plan.tags = Value::Value(BTreeSet::new());
+    }
+    if config.description.is_null() {
+        plan.description = Value::Value(String::new());
+    }
+}
+
+#[async_trait]
+impl Resource for TailnetKey {
+    type State<'a> = KeyState;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        use AttributeConstraint::{Computed, Optional, OptionalComputed};
+        use AttributeType::{Bool, Number, Set, String as Str};
+        let attrs = [
+            ("id", Str, Computed, false),
+            ("reusable", Bool, OptionalComputed, false),
+            ("ephemeral", Bool, OptionalComputed, false),
+            ("tags", Set(Box::new(Str)), OptionalComputed, false),
+            ("preauthorized", Bool, OptionalComputed, false),
+            ("key", Str, Computed, true),
+            ("expiry", Number, OptionalComputed, false),
+            ("created_at", Str, Computed, false),
+            ("expires_at", Str, Computed, false),
+            ("description", Str, OptionalComputed, false),
+            ("invalid", Bool, Computed, false),
+            ("recreate_if_invalid", Str, Optional, false),
+            ("user_id", Str, OptionalComputed, false),
+        ];
+        let attributes: HashMap<_, _> = attrs
+            .into_iter()
+            .map(|(name, ty, constraint, sensitive)| {
+                (
+                    name.to_owned(),
+                    attribute(
+                        ty,
+                        constraint,
+                        sensitive,
+                        "see the real provider's documentation",
+                    ),
+                )
+            })
+            .collect();
+        Some(resource_schema(
+            attributes,
+            "A pre-authentication key of the simulated tailnet",
+        ))
+    }
+
+    /// facts §2 Validation messages (framework-validators).
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: KeyState) -> Option<()> {
+        if let Value::Value(description) = &config.description {
+            let length = description.chars().count();
+            if length > 50 {
+                error_at(
+                    diags,
+                    "Invalid Attribute Value Length",
+                    format!(
+                        "Attribute description string length must be at most 50, got: {length}"
+                    ),
+                    AttributePath::new("description"),
+                );
+            }
+        }
+        if let Value::Value(value) = &config.recreate_if_invalid
+            && !["", "always", "never"].contains(&value.as_str())
+        {
+            error_at(
+                diags,
+                "Invalid Attribute Value Match",
+                format!(
+                    "Attribute recreate_if_invalid value must be one of: [\"\" \"always\" \"never\"], got: {value:?}"
+                ),
+                AttributePath::new("recreate_if_invalid"),
+            );
+        }
+        diags.errors.is_empty().then_some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        mut state: KeyState,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(KeyState, ValueEmpty)> {
+        let id = id_of(&state);
+        match self.client(diags)?.get_key(&id) {
+            Ok(info) => refresh(&mut state, &info),
+            // facts §2 Read (v0.29.2): 404 → invalid=true, everything else kept; ModifyPlan decides.
+            Err(e) if e.is_not_found() => state.invalid = Value::Value(true),
+            Err(e) => {
+                error(
+                    diags,
+                    "Failed to fetch key",
+                    format!(
+                        "Error reading tailnet key with id {}: {e}",
+                        double_quoted(&id)
+                    ),
+                );
+                return None;
+            }
+        }
+        Some((state, private))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: KeyState,
+        config: KeyState,
+        _meta: ValueEmpty,
+    ) -> Option<(KeyState, ValueEmpty)> {
+        let mut plan = proposed;
+        apply_defaults(&mut plan, &config);
+        // Computed values are known only after create (facts §2 Replacement plan).
+        plan.id = Value::Unknown;
+        plan.key = Value::Unknown;
+        plan.created_at = Value::Unknown;
+        plan.expires_at = Value::Unknown;
+        plan.invalid = Value::Unknown;
+        if config.expiry.is_null() {
+            plan.expiry = Value::Unknown;
+        }
+        if config.user_id.is_null() {
+            plan.user_id = Value::Unknown;
+        }
+        Some((plan, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: KeyState,
+        proposed: KeyState,
+        config: KeyState,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(KeyState, ValueEmpty, Vec<AttributePath>)> {
+        let mut plan = proposed;
+        apply_defaults(&mut plan, &config);
+        // UseStateForUnknown on every computed attribute.
+        plan.id = prior.id.clone();
+        plan.key = prior.key.clone();
+        plan.created_at = prior.created_at.clone();
+        plan.expires_at = prior.expires_at.clone();
+        plan.invalid = prior.invalid;
+        if config.expiry.is_null() {
+            plan.expiry = prior.expiry;
+        }
+        if config.user_id.is_null() {
+            plan.user_id = prior.user_id.clone();
+        }
+
+        // RequiresReplace on these, when the value changes.
+        let mut replace = Vec::new();
+        let changed = [
+            ("reusable", plan.reusable != prior.reusable),
+            ("ephemeral", plan.ephemeral != prior.ephemeral),
+            ("tags", plan.tags != prior.tags),
+            ("preauthorized", plan.preauthorized != prior.preauthorized),
+            ("expiry", plan.expiry != prior.expiry),
+            ("description", plan.description != prior.description),
+        ];
+        replace.extend(
+            changed
+                .into_iter()
+                .filter(|(_, changed)| *changed)
+                .map(|(name, _)| AttributePath::new(name)),
+        );
+
+        // facts §2 ModifyPlan: an invalid key is replaced when shouldRecreate holds.
+        if plan.invalid == Value::Value(true)
+            && should_recreate(&plan.recreate_if_invalid, &plan.reusable)
+        {
+            plan.id = Value::Unknown;
+            replace.push(AttributePath::new("id"));
+        }
+        Some((plan, ValueEmpty::default(), replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: KeyState,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        Some(ValueEmpty::default())
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: KeyState,
+        _config: KeyState,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(KeyState, ValueEmpty)> {
+        let request = CreateRequest {
+            reusable: planned.reusable.as_ref_option().copied().unwrap_or(false),
+            ephemeral: planned.ephemeral.as_ref_option().copied().unwrap_or(false),
+            preauthorized: planned
+                .preauthorized
+                .as_ref_option()
+                .copied()
+                .unwrap_or(false),
+            tags: planned
+                .tags
+                .iter()
+                .flatten()
+                .filter_map(|t| t.as_ref_option().cloned())
+                .collect(),
+            // facts §2 Create: an unset expiry is unknown in the plan, so 0 is sent.
+            expiry_seconds: planned.expiry.as_ref_option().copied().unwrap_or(0),
+            description: planned
+                .description
+                .as_ref_option()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let client = self.client(diags)?;
+        // The create may sleep (fault knob): keep it off the async workers.
+        let created = tokio::task::spawn_blocking(move || client.create_key(&request)).await;
+        let info = match created {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => {
+                // facts §2 Create: on error nothing is saved.
+                error(
+                    diags,
+                    "Failed to create key",
+                    format!("Error creating tailnet key: {e}"),
+                );
+                return None;
+            }
+            Err(e) => {
+                error(
+                    diags,
+                    "Failed to create key",
+                    format!("Error creating tailnet key: {e}"),
+                );
+                return None;
+            }
+        };
+        let key = info.key;
+        let mut state = planned;
+        state.id = Value::Value(key.id);
+        // The only place `key` is set (facts §2 Create).
+        state.key = Value::Value(key.key);
+        state.created_at = Value::Value(key.created);
+        state.expires_at = Value::Value(key.expires);
+        state.expiry = Value::Value(key.expiry_seconds);
+        state.invalid = Value::Value(info.invalid);
+        state.user_id = Value::Value(key.user_id);
+        Some((state, private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: KeyState,
+        planned: KeyState,
+        _config: KeyState,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(KeyState, ValueEmpty)> {
+        let id = id_of(&prior);
+        let info = match self.client(diags)?.get_key(&id) {
+            Ok(info) => info,
+            Err(e) if e.is_not_found() => {
+                // facts §2 Update: v0.29.2 panics here on a 404 (#809); the stand-in fails instead.
+                error(
+                    diags,
+                    "Failed to update key",
+                    format!(
+                        "Key {} is gone; the real v0.29.2 provider crashes here (terraform-provider-tailscale#809)",
+                        double_quoted(&id)
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                error(
+                    diags,
+                    "Failed to fetch key",
+                    format!(
+                        "Error reading tailnet key with id {}: {e}",
+                        double_quoted(&id)
+                    ),
+                );
+                return None;
+            }
+        };
+        // facts §2 Update: refresh these, keep the planned rest (including `key`).
+        let mut state = planned;
+        state.created_at = Value::Value(info.key.created.clone());
+        state.expires_at = Value::Value(info.key.expires.clone());
+        state.description = Value::Value(info.key.description.clone());
+        state.user_id = Value::Value(info.key.user_id.clone());
+        state.invalid = Value::Value(info.invalid);
+        Some((state, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: KeyState,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let id = id_of(&prior);
+        match self.client(diags)?.delete_key(&id) {
+            Ok(()) => Some(()),
+            // facts §2 Delete: a 404 is ignored (single-use keys may already be gone).
+            Err(e) if e.is_not_found() => Some(()),
+            Err(e) => {
+                error(
+                    diags,
+                    "Failed to delete key",
+                    format!(
+                        "Error deleting tailnet key with id {}: {e}",
+                        double_quoted(&id)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// facts §2 Import: the id passes through, then Read runs; `key` stays null.
+    async fn import<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(KeyState, ValueEmpty)> {
+        let state = KeyState {
+            id: Value::Value(id),
+            ..KeyState::default()
+        };
+        Some((state, ValueEmpty::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recreate_rule_follows_the_provider() {
+        let never = Value::Value("never".to_owned());
+        let always = Value::Value("always".to_owned());
+        let empty = Value::Value(String::new());
+        let unset = Value::Null;
+        let yes = Value::Value(true);
+        let no = Value::Value(false);
+        assert!(
+            should_recreate(&always, &no),
+            "always recreates single-use keys too"
+        );
+        assert!(!should_recreate(&never, &yes), "never keeps reusable keys");
+        assert!(
+            should_recreate(&unset, &yes),
+            "unset: reusable keys are replaced"
+        );
+        assert!(
+            !should_recreate(&unset, &no),
+            "unset: single-use keys are kept"
+        );
+        assert!(!should_recreate(&empty, &no), "\"\" behaves like unset");
+    }
+
+    #[test]
+    fn ids_are_double_quoted_like_go() {
+        assert_eq!(
+            double_quoted("k1CNTRL"),
+            r#""\"k1CNTRL\"""#,
+            "%q of a quoted string"
+        );
+    }
+}
