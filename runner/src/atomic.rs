@@ -1,0 +1,194 @@
+//! Crash-safe file writes and private directories.
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::DirBuilderExt;
+
+use fs_err::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// Replaces `path` with `bytes` so that, whatever happens (crash, kill, full disk), `path` holds
+/// either its previous content or the complete new content, never a mix.
+///
+/// The bytes go to a temporary file in the same directory, created with mode 0600 (never
+/// wider, not even for a moment), fsynced, renamed over `path`, and the directory is fsynced
+/// so the rename itself survives a crash. On error the temporary file is removed.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    let result = write_then_rename(&tmp, path, bytes);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    // A leftover from a killed run with our pid may exist; `create_new` must not trip on it.
+    match std::fs::remove_file(tmp) {
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot remove stale temporary file {tmp:?}"));
+        }
+        _ => {}
+    }
+    let mut file = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs_err::rename(tmp, path)?;
+    sync_dir(parent(path))
+}
+
+/// Removes `path` (if present) and makes the removal durable.
+pub fn remove(path: &Path) -> Result<()> {
+    match fs_err::remove_file(path) {
+        Ok(()) => sync_dir(parent(path)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates `dir` (and missing parents) with mode 0700. An existing directory is left as it is.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create directory {dir:?}"))
+}
+
+/// Removes temporary files that a killed run left in `dir` (`.<name>.tmp-<pid>`).
+/// Only call this while holding the run lock: then no live writer owns them.
+pub fn remove_stale_temp_files(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {dir:?}")),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {dir:?}"))?;
+        if is_temp_name(&entry.file_name().to_string_lossy()) {
+            fs_err::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    parent(path).join(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs_err::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn write_creates_0600_and_replaces_content() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("last-apply.json");
+        write(&path, b"one")?;
+        assert_eq!(std::fs::read(&path)?, b"one");
+        assert_eq!(mode(&path), 0o600, "new files must be 0600");
+        write(&path, b"two")?;
+        assert_eq!(std::fs::read(&path)?, b"two");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "last-apply.json")
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "temporary files left behind: {leftovers:?}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn write_tightens_a_previously_wide_file() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("terraform.tfstate");
+        std::fs::write(&path, b"old")?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        write(&path, b"new")?;
+        assert_eq!(mode(&path), 0o600, "the replacement must be 0600");
+        Ok(())
+    }
+
+    #[test]
+    fn failed_write_leaves_the_old_file_and_no_temp_file() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let target = dir.path().join("target");
+        std::fs::create_dir(&target)?; // renaming a file over a directory fails
+        assert!(
+            write(&target, b"x").is_err(),
+            "rename over a directory must fail"
+        );
+        assert!(target.is_dir(), "the target must be untouched");
+        let names: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["target"], "the temp file must be cleaned up");
+        Ok(())
+    }
+
+    #[test]
+    fn private_dir_is_0700() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let nested = dir.path().join("a/b");
+        private_dir(&nested)?;
+        assert_eq!(mode(&nested), 0o700);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        Ok(())
+    }
+
+    #[test]
+    fn stale_temp_files_are_recognised_by_name_only() -> Result<()> {
+        assert!(is_temp_name(".terraform.tfstate.tmp-123"));
+        assert!(
+            !is_temp_name("terraform.tfstate.tmp-123"),
+            "only hidden temp names"
+        );
+        assert!(!is_temp_name(".terraform.tfstate.tmp-"));
+        assert!(!is_temp_name(".lock"));
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(".x.tmp-42"), b"torn")?;
+        std::fs::write(dir.path().join("keep.tfstate"), b"{}")?;
+        remove_stale_temp_files(dir.path())?;
+        assert!(
+            !dir.path().join(".x.tmp-42").exists(),
+            "stale temp file removed"
+        );
+        assert!(dir.path().join("keep.tfstate").exists(), "other files kept");
+        Ok(())
+    }
+}

@@ -1,0 +1,638 @@
+//! Command line: parsing (a pure function of argv and environment), help text, dispatch.
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::outcome::{self, Outcome, usage};
+use crate::{run, status};
+
+pub const VERSION: &str = concat!("tailscale-manager ", env!("CARGO_PKG_VERSION"));
+
+pub const HELP: &str = "\
+Usage: tailscale-manager <command> [options]
+
+Runs the Terraform configuration rendered by the tailscale-manager NixOS module.
+
+Commands:
+  init                   install the config, terraform init
+  plan                   install the config, init if needed, terraform plan
+                         (exit 0 whether or not changes are pending)
+  apply                  lock, back up, install config, init if needed, terraform apply,
+                         restore on failure, write last-apply.json
+  destroy                lock, back up, terraform destroy, restore on failure,
+                         write last-apply.json
+  status                 human dashboard (reads files only)
+  status --json          JSON for scripts and monitoring
+  status --waybar        one line for a waybar custom module (return-type json)
+  status --prometheus    node_exporter textfile format
+  status --oneline       one line: tailscale-manager: last apply [ok|error|none]
+  backup-state           back up terraform.tfstate now, then prune
+  restore-state [FILE]   back up the current state, then restore the newest backup (or FILE)
+  version                print the version (also --version)
+  help                   print this help (also --help)
+
+Options (before or after the command; a flag beats its environment variable):
+  --state-dir DIR         TAILSCALE_MANAGER_STATE_DIR        default /var/lib/tailscale-manager
+  --config FILE           TAILSCALE_MANAGER_CONFIG           rendered main.tf.json to install
+                                                             (required by init, plan, apply)
+  --terraform PATH        TAILSCALE_MANAGER_TERRAFORM_BIN    default: terraform on PATH
+  --backup-count N        TAILSCALE_MANAGER_BACKUP_COUNT     default 5, 1..=1000
+  --credentials FILE      TAILSCALE_MANAGER_CREDENTIALS_FILE KEY=VALUE file with
+                                                             TAILSCALE_OAUTH_CLIENT_ID/SECRET
+  --on-failure restore|keep
+                          TAILSCALE_MANAGER_ON_FAILURE       default restore
+  --lock-timeout SECONDS  TAILSCALE_MANAGER_LOCK_TIMEOUT     default 300
+
+Credentials (plan, apply, destroy): the --credentials file, else
+$CREDENTIALS_DIRECTORY/tailscale-oauth (systemd LoadCredential), else the environment
+variables TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET.
+
+Exit codes:
+  0  success (status: the last apply/destroy succeeded)
+  1  the operation failed (terraform error, lock timeout, unreadable state;
+     status: the last result is an error, missing or unreadable)
+  2  usage or configuration error
+";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFormat {
+    Human,
+    Json,
+    Waybar,
+    Prometheus,
+    Oneline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Apply,
+    Destroy,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Apply => "apply",
+            Action::Destroy => "destroy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Init,
+    Plan,
+    Run(Action),
+    Status(StatusFormat),
+    BackupState,
+    RestoreState(Option<PathBuf>),
+    Version,
+    Help,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Put the pre-run state back (the seed's promise); list what that orphans.
+    Restore,
+    /// Keep the state terraform wrote: it records what really exists.
+    Keep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub state_dir: PathBuf,
+    pub config: Option<PathBuf>,
+    pub terraform: Option<PathBuf>,
+    pub backup_count: usize,
+    pub credentials: Option<PathBuf>,
+    pub on_failure: OnFailure,
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cli {
+    pub command: Command,
+    pub options: Options,
+}
+
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/tailscale-manager";
+const DEFAULT_BACKUP_COUNT: usize = 5;
+const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 300;
+
+/// The options that take a value: (flag, environment variable).
+const VALUE_OPTIONS: [(&str, &str); 7] = [
+    ("--state-dir", "TAILSCALE_MANAGER_STATE_DIR"),
+    ("--config", "TAILSCALE_MANAGER_CONFIG"),
+    ("--terraform", "TAILSCALE_MANAGER_TERRAFORM_BIN"),
+    ("--backup-count", "TAILSCALE_MANAGER_BACKUP_COUNT"),
+    ("--credentials", "TAILSCALE_MANAGER_CREDENTIALS_FILE"),
+    ("--on-failure", "TAILSCALE_MANAGER_ON_FAILURE"),
+    ("--lock-timeout", "TAILSCALE_MANAGER_LOCK_TIMEOUT"),
+];
+
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let result = parse(args, |name| std::env::var_os(name)).and_then(dispatch);
+    if let Err(err) = &result {
+        if outcome::is_usage(err) {
+            eprintln!("error: {err:#}");
+        } else {
+            eprintln!("error: {}", crate::scrub::generic(&format!("{err:#}")));
+        }
+    }
+    outcome::exit_code(&result)
+}
+
+fn dispatch(cli: Cli) -> Result<Outcome> {
+    let opts = &cli.options;
+    match cli.command {
+        Command::Help => {
+            print!("{HELP}");
+            Ok(Outcome::Success)
+        }
+        Command::Version => {
+            println!("{VERSION}");
+            Ok(Outcome::Success)
+        }
+        Command::Init => run::init(opts),
+        Command::Plan => run::plan(opts),
+        Command::Run(action) => run::apply(opts, action),
+        Command::BackupState => run::backup_state(opts),
+        Command::RestoreState(file) => run::restore_state(opts, file.as_deref()),
+        Command::Status(format) => status::show(opts, format),
+    }
+}
+
+/// Parses arguments (without the program name). `env` looks up environment variables, so
+/// tests can pass a fixed environment.
+pub fn parse(
+    args: impl IntoIterator<Item = OsString>,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<Cli> {
+    let mut flags: [Option<OsString>; VALUE_OPTIONS.len()] = Default::default();
+    let mut format: Option<(StatusFormat, String)> = None;
+    let mut words: Vec<OsString> = Vec::new();
+    let mut help = false;
+    let mut version = false;
+    let mut args = args.into_iter();
+    let mut only_words = false;
+
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if only_words || !text.starts_with('-') || text == "-" {
+            words.push(arg);
+            continue;
+        }
+        let (name, inline) = match text.split_once('=') {
+            Some((name, _)) if name.starts_with("--") => {
+                (name.to_string(), Some(value_after_eq(&arg)))
+            }
+            _ => (text.to_string(), None),
+        };
+        if let Some(i) = VALUE_OPTIONS.iter().position(|(flag, _)| *flag == name) {
+            let value = match inline {
+                Some(value) => value,
+                None => args.next().ok_or_else(|| {
+                    usage(format!(
+                        "option '{name}' needs a value (see tailscale-manager --help)"
+                    ))
+                })?,
+            };
+            flags[i] = Some(value);
+            continue;
+        }
+        if inline.is_some() {
+            return Err(usage(format!(
+                "option '{name}' takes no value (see tailscale-manager --help)"
+            )));
+        }
+        let status_format = match name.as_str() {
+            "--help" | "-h" => {
+                help = true;
+                continue;
+            }
+            "--version" | "-V" => {
+                version = true;
+                continue;
+            }
+            "--" => {
+                only_words = true;
+                continue;
+            }
+            "--json" => StatusFormat::Json,
+            "--waybar" => StatusFormat::Waybar,
+            "--prometheus" => StatusFormat::Prometheus,
+            "--oneline" => StatusFormat::Oneline,
+            _ => {
+                return Err(usage(format!(
+                    "unknown option '{name}' (see tailscale-manager --help)"
+                )));
+            }
+        };
+        if let Some((_, previous)) = &format
+            && *previous != name
+        {
+            return Err(usage(format!(
+                "'{previous}' and '{name}' cannot be combined: pick one status format"
+            )));
+        }
+        format = Some((status_format, name));
+    }
+
+    let options = resolve_options(flags, &env)?;
+    let command = if help {
+        Command::Help
+    } else if version {
+        Command::Version
+    } else {
+        command_from_words(words)?
+    };
+    if let Some((_, flag)) = &format
+        && !matches!(command, Command::Status(_))
+    {
+        return Err(usage(format!(
+            "'{flag}' only applies to the status command (see tailscale-manager --help)"
+        )));
+    }
+    let command = match (command, format) {
+        (Command::Status(_), Some((format, _))) => Command::Status(format),
+        (command, _) => command,
+    };
+    Ok(Cli { command, options })
+}
+
+fn value_after_eq(arg: &OsStr) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = arg.as_bytes();
+    let eq = bytes.iter().position(|b| *b == b'=').unwrap_or(bytes.len());
+    OsStr::from_bytes(&bytes[(eq + 1).min(bytes.len())..]).to_os_string()
+}
+
+fn command_from_words(words: Vec<OsString>) -> Result<Command> {
+    let mut words = words.into_iter();
+    let Some(first) = words.next() else {
+        return Err(usage("no command given (see tailscale-manager --help)"));
+    };
+    let rest: Vec<OsString> = words.collect();
+    let name = first.to_string_lossy().into_owned();
+    let command = match name.as_str() {
+        "init" => Command::Init,
+        "plan" => Command::Plan,
+        "apply" => Command::Run(Action::Apply),
+        "destroy" => Command::Run(Action::Destroy),
+        "status" => Command::Status(StatusFormat::Human),
+        "backup-state" => Command::BackupState,
+        "version" => Command::Version,
+        "help" => Command::Help,
+        "restore-state" => {
+            if rest.len() > 1 {
+                return Err(usage(
+                    "restore-state takes at most one FILE (see tailscale-manager --help)",
+                ));
+            }
+            return Ok(Command::RestoreState(
+                rest.into_iter().next().map(PathBuf::from),
+            ));
+        }
+        _ => {
+            return Err(usage(format!(
+                "unknown command '{name}' (see tailscale-manager --help)"
+            )));
+        }
+    };
+    if let Some(extra) = rest.first() {
+        return Err(usage(format!(
+            "unexpected argument '{}' for {name} (see tailscale-manager --help)",
+            extra.to_string_lossy()
+        )));
+    }
+    Ok(command)
+}
+
+/// Where an option's value came from, for error messages.
+struct Setting {
+    value: OsString,
+    source: String,
+}
+
+fn resolve_options(
+    flags: [Option<OsString>; VALUE_OPTIONS.len()],
+    env: &impl Fn(&str) -> Option<OsString>,
+) -> Result<Options> {
+    let mut settings = flags
+        .into_iter()
+        .zip(VALUE_OPTIONS)
+        .map(|(flag, (name, var))| {
+            match flag {
+                Some(value) => Some(Setting {
+                    value,
+                    source: name.to_string(),
+                }),
+                // An empty environment variable counts as unset (systemd units often set VAR=).
+                None => env(var).filter(|v| !v.is_empty()).map(|value| Setting {
+                    value,
+                    source: var.to_string(),
+                }),
+            }
+        });
+    let mut next = || settings.next().flatten();
+    let state_dir = path_setting(next())?.unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+    let config = path_setting(next())?;
+    let terraform = path_setting(next())?;
+    let backup_count = match next() {
+        None => DEFAULT_BACKUP_COUNT,
+        Some(s) => parse_number(&s, 1, 1000, "an integer from 1 to 1000")? as usize,
+    };
+    let credentials = path_setting(next())?;
+    let on_failure = match next() {
+        None => OnFailure::Restore,
+        Some(s) => match s.value.to_str() {
+            Some("restore") => OnFailure::Restore,
+            Some("keep") => OnFailure::Keep,
+            _ => {
+                return Err(usage(format!(
+                    "{} must be 'restore' or 'keep', got '{}'",
+                    s.source,
+                    s.value.to_string_lossy()
+                )));
+            }
+        },
+    };
+    let lock_timeout = match next() {
+        None => Duration::from_secs(DEFAULT_LOCK_TIMEOUT_SECS),
+        Some(s) => Duration::from_secs(parse_number(
+            &s,
+            0,
+            u32::MAX as u64,
+            "a whole number of seconds",
+        )?),
+    };
+    Ok(Options {
+        state_dir,
+        config,
+        terraform,
+        backup_count,
+        credentials,
+        on_failure,
+        lock_timeout,
+    })
+}
+
+fn path_setting(setting: Option<Setting>) -> Result<Option<PathBuf>> {
+    Ok(setting.map(|s| PathBuf::from(s.value)))
+}
+
+fn parse_number(s: &Setting, min: u64, max: u64, what: &str) -> Result<u64> {
+    s.value
+        .to_str()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            usage(format!(
+                "{} must be {what}, got '{}'",
+                s.source,
+                s.value.to_string_lossy()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Cli> {
+        let env: HashMap<String, OsString> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        parse(args.iter().map(OsString::from), move |name| {
+            env.get(name).cloned()
+        })
+    }
+
+    fn err_text(args: &[&str], env: &[(&str, &str)]) -> String {
+        let err = parse_with(args, env).expect_err("expected a usage error");
+        assert!(outcome::is_usage(&err), "{err:#} should be a usage error");
+        format!("{err:#}")
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() -> Result<()> {
+        let cli = parse_with(&["apply"], &[])?;
+        assert_eq!(cli.command, Command::Run(Action::Apply));
+        assert_eq!(cli.options.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(cli.options.backup_count, 5);
+        assert_eq!(cli.options.on_failure, OnFailure::Restore);
+        assert_eq!(cli.options.lock_timeout, Duration::from_secs(300));
+        assert_eq!(cli.options.config, None);
+        assert_eq!(cli.options.terraform, None);
+        assert_eq!(cli.options.credentials, None);
+        Ok(())
+    }
+
+    #[test]
+    fn options_work_before_and_after_the_command_and_with_equals() -> Result<()> {
+        let a = parse_with(&["--state-dir", "/s", "apply", "--config=/c.json"], &[])?;
+        let b = parse_with(&["apply", "--config", "/c.json", "--state-dir=/s"], &[])?;
+        assert_eq!(a, b, "option position must not matter");
+        assert_eq!(a.options.state_dir, PathBuf::from("/s"));
+        assert_eq!(a.options.config, Some(PathBuf::from("/c.json")));
+        Ok(())
+    }
+
+    #[test]
+    fn flags_beat_environment_variables() -> Result<()> {
+        let env = [
+            ("TAILSCALE_MANAGER_STATE_DIR", "/env-dir"),
+            ("TAILSCALE_MANAGER_BACKUP_COUNT", "9"),
+            ("TAILSCALE_MANAGER_ON_FAILURE", "keep"),
+            ("TAILSCALE_MANAGER_LOCK_TIMEOUT", "7"),
+            ("TAILSCALE_MANAGER_CONFIG", "/env.json"),
+            ("TAILSCALE_MANAGER_TERRAFORM_BIN", "/env/tofu"),
+            ("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/env/creds"),
+        ];
+        let from_env = parse_with(&["plan"], &env)?;
+        assert_eq!(from_env.options.state_dir, PathBuf::from("/env-dir"));
+        assert_eq!(from_env.options.backup_count, 9);
+        assert_eq!(from_env.options.on_failure, OnFailure::Keep);
+        assert_eq!(from_env.options.lock_timeout, Duration::from_secs(7));
+        assert_eq!(from_env.options.config, Some(PathBuf::from("/env.json")));
+        assert_eq!(from_env.options.terraform, Some(PathBuf::from("/env/tofu")));
+        assert_eq!(
+            from_env.options.credentials,
+            Some(PathBuf::from("/env/creds"))
+        );
+
+        let flags = parse_with(
+            &[
+                "plan",
+                "--state-dir=/flag-dir",
+                "--backup-count=2",
+                "--on-failure=restore",
+                "--lock-timeout=0",
+                "--config=/flag.json",
+                "--terraform=/flag/terraform",
+                "--credentials=/flag/creds",
+            ],
+            &env,
+        )?;
+        assert_eq!(flags.options.state_dir, PathBuf::from("/flag-dir"));
+        assert_eq!(flags.options.backup_count, 2);
+        assert_eq!(flags.options.on_failure, OnFailure::Restore);
+        assert_eq!(flags.options.lock_timeout, Duration::ZERO);
+        assert_eq!(flags.options.config, Some(PathBuf::from("/flag.json")));
+        assert_eq!(
+            flags.options.terraform,
+            Some(PathBuf::from("/flag/terraform"))
+        );
+        assert_eq!(
+            flags.options.credentials,
+            Some(PathBuf::from("/flag/creds"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn empty_environment_variables_count_as_unset() -> Result<()> {
+        let cli = parse_with(&["status"], &[("TAILSCALE_MANAGER_STATE_DIR", "")])?;
+        assert_eq!(cli.options.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        Ok(())
+    }
+
+    #[test]
+    fn every_command_parses() -> Result<()> {
+        let cases = [
+            (vec!["init"], Command::Init),
+            (vec!["plan"], Command::Plan),
+            (vec!["apply"], Command::Run(Action::Apply)),
+            (vec!["destroy"], Command::Run(Action::Destroy)),
+            (vec!["status"], Command::Status(StatusFormat::Human)),
+            (
+                vec!["status", "--json"],
+                Command::Status(StatusFormat::Json),
+            ),
+            (
+                vec!["--waybar", "status"],
+                Command::Status(StatusFormat::Waybar),
+            ),
+            (
+                vec!["status", "--prometheus"],
+                Command::Status(StatusFormat::Prometheus),
+            ),
+            (
+                vec!["status", "--oneline"],
+                Command::Status(StatusFormat::Oneline),
+            ),
+            (vec!["backup-state"], Command::BackupState),
+            (vec!["restore-state"], Command::RestoreState(None)),
+            (
+                vec!["restore-state", "/b/x.tfstate"],
+                Command::RestoreState(Some(PathBuf::from("/b/x.tfstate"))),
+            ),
+            (vec!["version"], Command::Version),
+            (vec!["--version"], Command::Version),
+            (vec!["-V"], Command::Version),
+            (vec!["help"], Command::Help),
+            (vec!["--help"], Command::Help),
+            (vec!["apply", "-h"], Command::Help),
+        ];
+        for (args, expected) in cases {
+            assert_eq!(parse_with(&args, &[])?.command, expected, "args {args:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn usage_errors_name_the_problem_and_point_at_help() {
+        assert_eq!(
+            err_text(&["apply", "--x"], &[]),
+            "unknown option '--x' (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["frobnicate"], &[]),
+            "unknown command 'frobnicate' (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&[], &[]),
+            "no command given (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["apply", "--config"], &[]),
+            "option '--config' needs a value (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["apply", "now"], &[]),
+            "unexpected argument 'now' for apply (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["restore-state", "a", "b"], &[]),
+            "restore-state takes at most one FILE (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["apply", "--json"], &[]),
+            "'--json' only applies to the status command (see tailscale-manager --help)"
+        );
+        assert_eq!(
+            err_text(&["status", "--json", "--waybar"], &[]),
+            "'--json' and '--waybar' cannot be combined: pick one status format"
+        );
+        assert_eq!(
+            err_text(&["status", "--json=yes"], &[]),
+            "option '--json' takes no value (see tailscale-manager --help)"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        assert_eq!(
+            err_text(&["apply", "--backup-count", "0"], &[]),
+            "--backup-count must be an integer from 1 to 1000, got '0'"
+        );
+        assert_eq!(
+            err_text(&["apply", "--backup-count=1001"], &[]),
+            "--backup-count must be an integer from 1 to 1000, got '1001'"
+        );
+        assert_eq!(
+            err_text(&["apply"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "five")]),
+            "TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got 'five'"
+        );
+        assert_eq!(
+            err_text(&["apply", "--on-failure", "ignore"], &[]),
+            "--on-failure must be 'restore' or 'keep', got 'ignore'"
+        );
+        assert_eq!(
+            err_text(&["apply"], &[("TAILSCALE_MANAGER_LOCK_TIMEOUT", "-1")]),
+            "TAILSCALE_MANAGER_LOCK_TIMEOUT must be a whole number of seconds, got '-1'"
+        );
+    }
+
+    #[test]
+    fn backup_count_bounds_are_inclusive() -> Result<()> {
+        assert_eq!(
+            parse_with(&["apply", "--backup-count=1"], &[])?
+                .options
+                .backup_count,
+            1
+        );
+        assert_eq!(
+            parse_with(&["apply", "--backup-count=1000"], &[])?
+                .options
+                .backup_count,
+            1000
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn double_dash_ends_options() -> Result<()> {
+        let cli = parse_with(&["restore-state", "--", "--odd-name.tfstate"], &[])?;
+        assert_eq!(
+            cli.command,
+            Command::RestoreState(Some(PathBuf::from("--odd-name.tfstate")))
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! Timestamps in the formats the contracts fix (all UTC).
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// `2026-05-31T00:00:00.000000+00:00`: last-apply.json's `timestamp`.
+pub fn iso_micros(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// `20260531T000000123456Z`: backup file names, which sort by time.
+pub fn compact_micros(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Parses an RFC 3339 timestamp (terraform state's `expires_at`, last-apply's `timestamp`).
+pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_match_the_contract() {
+        let t = parse_rfc3339("2026-05-31T01:02:03.004005Z").expect("valid timestamp");
+        assert_eq!(iso_micros(t), "2026-05-31T01:02:03.004005+00:00");
+        assert_eq!(compact_micros(t), "20260531T010203004005Z");
+    }
+
+    #[test]
+    fn offsets_are_converted_to_utc() {
+        let t = parse_rfc3339("2026-05-31T02:00:00+02:00").expect("valid timestamp");
+        assert_eq!(iso_micros(t), "2026-05-31T00:00:00.000000+00:00");
+    }
+
+    #[test]
+    fn the_contract_format_parses_back() {
+        let t = parse_rfc3339("2026-05-31T00:00:00.000000+00:00").expect("our own format parses");
+        assert_eq!(t.unix_timestamp(), 1_780_185_600);
+        assert!(parse_rfc3339("yesterday").is_none());
+    }
+}

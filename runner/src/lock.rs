@@ -1,0 +1,224 @@
+//! The run lock `DIR/.lock`: one mutating run at a time.
+//!
+//! The lock itself is an OS file lock (`flock`), released by the kernel however the holder
+//! dies. The file's content says who holds or held it: `"state": "running"` with a dead pid
+//! means that run was interrupted (killed), which `status` and the next run report.
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::clock;
+
+pub const FILE: &str = ".lock";
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub command: String,
+    pub since: String,
+    /// `running` while the run is in progress, `finished` after it released the lock.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+    /// The run before this one, if it was interrupted (killed while holding the lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_previous: Option<Box<Holder>>,
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        format!("pid {}, since {}", self.pid, self.since)
+    }
+}
+
+/// Held for the duration of a run; dropping it records the end and releases the lock.
+pub struct RunLock {
+    file: std::fs::File,
+    holder: Holder,
+}
+
+fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE)
+}
+
+/// Takes the lock, waiting up to `timeout` for another run to finish.
+pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<RunLock> {
+    let path = path(state_dir);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = read_from(&mut file)
+                    .map(|h| h.describe())
+                    .unwrap_or_else(|| "pid unknown".into());
+                if start.elapsed() >= timeout {
+                    bail!("another tailscale-manager run holds the lock ({holder})");
+                }
+                if !announced {
+                    eprintln!(
+                        "waiting up to {}s for another tailscale-manager run ({holder})",
+                        timeout.as_secs()
+                    );
+                    announced = true;
+                }
+                std::thread::sleep(POLL.min(timeout.saturating_sub(start.elapsed())));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+    }
+    let previous = read_from(&mut file).filter(|h| h.state == "running");
+    if let Some(previous) = &previous {
+        eprintln!(
+            "warning: the previous {} run ({}) was interrupted; its temporary files are removed and the state is checked by this run",
+            previous.command,
+            previous.describe()
+        );
+    }
+    let holder = Holder {
+        pid: std::process::id(),
+        command: command.to_string(),
+        since: clock::iso_micros(clock::now()),
+        state: "running".into(),
+        ended: None,
+        interrupted_previous: previous.map(|mut p| {
+            p.interrupted_previous = None;
+            Box::new(p)
+        }),
+    };
+    let mut lock = RunLock { file, holder };
+    lock.record()
+        .with_context(|| format!("cannot write lock file {}", path.display()))?;
+    Ok(lock)
+}
+
+impl RunLock {
+    /// Rewrites the lock file in place (a rename would swap the inode we hold the lock on).
+    fn record(&mut self) -> std::io::Result<()> {
+        let mut json = serde_json::to_vec(&self.holder).map_err(std::io::Error::other)?;
+        json.push(b'\n');
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.file.write_all(&json)?;
+        self.file.sync_data()
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        self.holder.state = "finished".into();
+        self.holder.ended = Some(clock::iso_micros(clock::now()));
+        if let Err(e) = self.record() {
+            eprintln!("warning: cannot record the end of this run in the lock file: {e}");
+        }
+        // Closing the file releases the lock.
+    }
+}
+
+fn read_from(file: &mut std::fs::File) -> Option<Holder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// What the lock file says, without taking the lock (for `status`).
+pub fn read(state_dir: &Path) -> Option<Holder> {
+    let text = std::fs::read_to_string(path(state_dir)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether a process with this pid exists (Linux `/proc`).
+pub fn pid_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_times_out_naming_the_holder() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let held = acquire(dir.path(), "apply", Duration::ZERO)?;
+        let err = match acquire(dir.path(), "apply", Duration::from_millis(200)) {
+            Ok(_) => panic!("a second lock must not be granted while the first is held"),
+            Err(e) => format!("{e:#}"),
+        };
+        let expected = format!(
+            "another tailscale-manager run holds the lock (pid {}, since {})",
+            std::process::id(),
+            held.holder.since
+        );
+        assert_eq!(err, expected);
+        drop(held);
+        let again = acquire(dir.path(), "destroy", Duration::ZERO)?;
+        assert_eq!(
+            again.holder.interrupted_previous, None,
+            "the first run finished cleanly"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_file_records_running_then_finished() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
+        let during = read(dir.path()).expect("readable while held");
+        assert_eq!(
+            (during.state.as_str(), during.command.as_str()),
+            ("running", "apply")
+        );
+        assert_eq!(during.pid, std::process::id());
+        drop(lock);
+        let after = read(dir.path()).expect("readable after release");
+        assert_eq!(after.state, "finished");
+        assert!(after.ended.is_some(), "the end time is recorded");
+        Ok(())
+    }
+
+    #[test]
+    fn an_interrupted_run_is_detected_and_recorded() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        // What a run killed with SIGKILL leaves: state running, lock released by the kernel.
+        std::fs::write(
+            path(dir.path()),
+            r#"{"pid":999999,"command":"apply","since":"2026-05-31T00:00:00.000000+00:00","state":"running"}"#,
+        )?;
+        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
+        let previous = lock
+            .holder
+            .interrupted_previous
+            .clone()
+            .expect("interruption noticed");
+        assert_eq!((previous.pid, previous.command.as_str()), (999999, "apply"));
+        let on_disk = read(dir.path()).expect("lock file readable");
+        assert_eq!(on_disk.interrupted_previous, Some(previous));
+        Ok(())
+    }
+
+    #[test]
+    fn garbage_in_the_lock_file_does_not_block_a_run() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(path(dir.path()), b"\0\0torn")?;
+        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
+        assert_eq!(lock.holder.interrupted_previous, None);
+        Ok(())
+    }
+}

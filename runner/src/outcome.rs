@@ -1,0 +1,75 @@
+//! How a command ended, and the exit code that tells the caller.
+//!
+//! - `0`: the command succeeded (for `status`: the last apply/destroy succeeded).
+//! - `1`: the operation failed: terraform reported an error, the lock could not be taken in
+//!   time, a state file is unreadable, or (for `status`) the last result is an error or missing.
+//! - `2`: usage or configuration error: unknown option, bad value, missing or invalid
+//!   `--config`, missing credentials, terraform binary not found.
+use std::fmt;
+use std::process::ExitCode;
+
+/// What a command reports when it ran to the end without an unexpected error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The operation failed and the command already told the user why
+    /// (on stderr and, for apply/destroy, in last-apply.json).
+    Failed,
+}
+
+/// A usage or configuration error: the user has to change how they call us (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Builds a usage/configuration error (exit code 2).
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// True when `err` (or anything in its chain) is a usage/configuration error.
+pub fn is_usage(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<UsageError>())
+}
+
+pub fn exit_code(result: &anyhow::Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(err) if is_usage(err) => ExitCode::from(2),
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn exit_codes_follow_the_documented_contract() {
+        assert_eq!(exit_code(&Ok(Outcome::Success)), ExitCode::SUCCESS);
+        assert_eq!(exit_code(&Ok(Outcome::Failed)), ExitCode::from(1));
+        assert_eq!(
+            exit_code(&Err(anyhow::anyhow!("terraform failed"))),
+            ExitCode::from(1)
+        );
+        assert_eq!(exit_code(&Err(usage("bad flag"))), ExitCode::from(2));
+    }
+
+    #[test]
+    fn usage_errors_survive_added_context() {
+        let err = Err::<(), _>(usage("no config"))
+            .context("cannot apply")
+            .unwrap_err();
+        assert!(is_usage(&err), "context must not hide a usage error");
+        assert_eq!(exit_code(&Err(err)), ExitCode::from(2));
+    }
+}
