@@ -1,0 +1,251 @@
+# Bad inputs and the error text each must produce. checks/nix/run evaluates every case with
+# nix-instantiate, expects failure and greps stderr for each `expect` string; module-tests.nix checks
+# in Nix that each case fails (and, for assertions, the message text itself).
+#   name = { modules = [ … ]; expect = [ … ]; home = true if it targets the Home Manager module; };
+{ lib, seed }:
+let
+  opt = "services.tailscale-manager";
+  with' = extra: [
+    seed
+    { services.tailscale-manager = extra; }
+  ];
+  storePath = "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-oauth.env";
+in
+{
+  credentials-unset = {
+    modules = [
+      {
+        services.tailscale-manager = {
+          enable = true;
+          tags = [ "tag:ci" ];
+        };
+      }
+    ];
+    expect = [
+      "${opt}.credentialsFile is not set."
+      "never a file in the Nix store"
+      "age.secrets.tailscale-oauth.file = ./secrets/tailscale-oauth.age;"
+      "${opt}.credentialsFile = config.age.secrets.tailscale-oauth.path;"
+      ''sops.secrets.tailscale-oauth = { format = "dotenv"; sopsFile = ./secrets/tailscale-oauth.env; key = ""; };''
+      "${opt}.credentialsFile = config.sops.secrets.tailscale-oauth.path;"
+    ];
+    assertion = true;
+  };
+  credentials-in-store = {
+    modules = with' { credentialsFile = lib.mkForce storePath; };
+    expect = [
+      "${opt}.credentialsFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  credentials-path-literal = {
+    # A path literal (not a string): never coerced, so never copied into the store, and refused.
+    modules = with' { credentialsFile = lib.mkForce /run/secrets/oauth.env; };
+    expect = [
+      "${opt}.credentialsFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  credentials-relative = {
+    modules = with' { credentialsFile = lib.mkForce "secrets/oauth.env"; };
+    expect = [
+      "${opt}.credentialsFile"
+      "absolute path outside the Nix store"
+    ];
+  };
+  credentials-with-percent = {
+    modules = with' { credentialsFile = lib.mkForce "/run/secrets/oauth%i"; };
+    expect = [
+      "${opt}.credentialsFile"
+      "no whitespace, quotes, `%` or `$`"
+    ];
+  };
+  tag-without-prefix = {
+    modules = with' { tags = lib.mkForce [ "ci" ]; };
+    expect = [
+      "${opt}.tags"
+      "Tailscale tag (`tag:`, then a letter, then letters, digits or dashes)"
+    ];
+  };
+  tag-starting-with-digit = {
+    modules = with' { keys.build.tags = [ "tag:1ci" ]; };
+    expect = [
+      "${opt}.keys.build.tags"
+      "Tailscale tag (`tag:`, then a letter"
+    ];
+  };
+  tag-with-underscore = {
+    modules = with' { tags = lib.mkForce [ "tag:ci_runner" ]; };
+    expect = [
+      "${opt}.tags"
+      "Tailscale tag"
+    ];
+  };
+  backup-count-zero = {
+    modules = with' { backupCount = 0; };
+    expect = [
+      "${opt}.backupCount"
+      "integer between 1 and 1000"
+    ];
+  };
+  backup-count-too-large = {
+    modules = with' { backupCount = 1001; };
+    expect = [
+      "${opt}.backupCount"
+      "integer between 1 and 1000"
+    ];
+  };
+  key-name-starting-with-digit = {
+    modules = with' { keys."1ci" = { }; };
+    expect = [
+      ''${opt}.keys."1ci": the name is not a Terraform identifier (a letter or underscore, then letters, digits, underscores or dashes)''
+      "Rename it, for example to ${opt}.keys._1ci."
+    ];
+    assertion = true;
+  };
+  key-name-with-dot = {
+    modules = with' { keys."ci.runner" = { }; };
+    expect = [
+      ''${opt}.keys."ci.runner": the name is not a Terraform identifier''
+      "Rename it, for example to ${opt}.keys.ci_runner."
+    ];
+    assertion = true;
+  };
+  on-failure-typo = {
+    modules = with' { onFailure = "restor"; };
+    expect = [
+      "${opt}.onFailure"
+      ''one of "restore", "keep"''
+    ];
+  };
+  recreate-if-invalid-typo = {
+    modules = with' { recreateIfInvalid = "sometimes"; };
+    expect = [
+      "${opt}.recreateIfInvalid"
+      ''one of "always", "never"''
+    ];
+  };
+  untagged-key = {
+    modules = with' { tags = lib.mkForce [ ]; };
+    expect = [
+      "${opt}.keys.managed_key.tags is empty"
+      "tailnet-owned auth key must have tags set"
+      ''Set ${opt}.tags = [ "tag:ci" ];''
+    ];
+    assertion = true;
+  };
+  state-dir-outside-var-lib = {
+    modules = with' { stateDir = "/srv/tailscale-manager"; };
+    expect = [
+      "${opt}.stateDir"
+      "absolute path below /var/lib/"
+    ];
+  };
+  state-dir-dotdot = {
+    modules = with' { stateDir = "/var/lib/../etc"; };
+    expect = [
+      "${opt}.stateDir"
+      "no trailing slash, `.` or `..` component"
+    ];
+  };
+  state-dir-trailing-slash = {
+    modules = with' { stateDir = "/var/lib/tailscale-manager/"; };
+    expect = [
+      "${opt}.stateDir"
+      "absolute path below /var/lib/"
+    ];
+  };
+  description-too-long = {
+    modules = with' { keys.managed_key.description = lib.concatStrings (lib.genList (_: "x") 51); };
+    expect = [
+      "${opt}.keys.managed_key.description"
+      "string of at most 50 characters"
+    ];
+  };
+  expiry-zero = {
+    modules = with' { keys.managed_key.expiry = 0; };
+    expect = [
+      "${opt}.keys.managed_key.expiry"
+      "positive integer"
+    ];
+  };
+  tailnet-empty = {
+    modules = with' { tailnet = lib.mkForce ""; };
+    expect = [
+      "${opt}.tailnet"
+      "non-empty string"
+    ];
+  };
+  terraform-bin-relative = {
+    modules = with' { terraformBin = "terraform"; };
+    expect = [
+      "${opt}.terraformBin"
+      "absolute path of an executable"
+    ];
+  };
+  extra-config-overrides-tailnet = {
+    modules = with' { extraConfig.provider.tailscale.tailnet = "example.com"; };
+    expect = [
+      ''${opt}.extraConfig.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from its typed settings; set the typed setting instead''
+    ];
+    assertion = true;
+  };
+  extra-config-overrides-key-flag = {
+    modules = with' { extraConfig.resource.tailscale_tailnet_key.managed_key.reusable = false; };
+    expect = [
+      "${opt}.extraConfig.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true"
+    ];
+    assertion = true;
+  };
+  extra-config-backend = {
+    modules = with' { extraConfig.terraform.backend.s3.bucket = "state"; };
+    expect = [
+      "${opt}.extraConfig.terraform.backend is not supported"
+      "the runner backs up and restores the local terraform.tfstate"
+    ];
+    assertion = true;
+  };
+  extra-config-path-value = {
+    modules = with' { extraConfig.resource.local_file.x.source = /etc/hostname; };
+    expect = [
+      "${opt}.extraConfig.resource"
+      "JSON value"
+    ];
+  };
+  misspelled-option = {
+    modules = with' { tag = [ "tag:ci" ]; };
+    expect = [
+      "The option `${opt}.tag' does not exist"
+    ];
+  };
+  home-credentials-in-store = {
+    home = true;
+    modules = [
+      {
+        programs.tailscale-manager = {
+          enable = true;
+          credentialsFile = storePath;
+        };
+      }
+    ];
+    expect = [
+      "programs.tailscale-manager.credentialsFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  home-state-dir-relative = {
+    home = true;
+    modules = [
+      {
+        programs.tailscale-manager = {
+          enable = true;
+          stateDir = "state/tailscale-manager";
+        };
+      }
+    ];
+    expect = [
+      "programs.tailscale-manager.stateDir"
+      "absolute path of a directory"
+    ];
+  };
+}

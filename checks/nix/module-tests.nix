@@ -1,0 +1,535 @@
+# Tests of nix/module.nix and nix/home-manager.nix with lib.evalModules, stub NixOS/Home Manager
+# options and a fake pkgs (see harness.nix). Run by checks/nix/run; needs nixpkgs lib.
+{ lib }:
+let
+  h = import ./harness.nix { inherit lib; };
+  inherit (h) seed render fakePkgs;
+
+  with' = extra: [
+    seed
+    { services.tailscale-manager = extra; }
+  ];
+  sys = modules: h.nixos modules;
+  unitOf = modules: (sys modules).systemd.services.tailscale-manager;
+  svc = modules: (unitOf modules).serviceConfig;
+
+  seedSys = sys [ seed ];
+  seedSvc = seedSys.systemd.services.tailscale-manager.serviceConfig;
+  exe = "${fakePkgs.callPackage ../../nix/package.nix { }}/bin/tailscale-manager";
+  tofu = "${fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])}/bin/tofu";
+
+  # builtins.toFile's path depends only on name and content: equal paths mean byte-identical files.
+  golden = name: builtins.toFile "main.tf.json" (builtins.readFile (../render + "/${name}.json"));
+  configOf = modules: (sys modules).system.build.tailscale-manager-config;
+
+  fails = value: !(builtins.tryEval (builtins.deepSeq value value)).success;
+  hasInfix = lib.hasInfix;
+
+  keyDefaults = lib.mapAttrs (_: o: o.default or null) (
+    removeAttrs ((h.evalNixos [ seed ]).options.services.tailscale-manager.keys.type.getSubOptions [ ]) [
+      "_module"
+    ]
+  );
+
+  optionDocs = import ./options-doc.nix { inherit lib; };
+  readme = builtins.readFile ../../README.md;
+
+  homeCli = modules: builtins.head (h.home modules).home.packages;
+in
+{
+  # ---- rendering: the module hands render.nix exactly the golden settings ----------------------
+
+  testSeedRendersGolden01 = {
+    expr = configOf [ seed ] == golden "01-seed-example";
+    expected = true;
+  };
+
+  testSeveralKeysRenderGolden02 = {
+    expr =
+      configOf (with' {
+        keys = {
+          managed_key = { };
+          runners = {
+            description = "ephemeral CI runners";
+            ephemeral = true;
+            expiry = 604800;
+          };
+          servers = {
+            description = "servers";
+            tags = [
+              "tag:server"
+              "tag:prod"
+            ];
+            reusable = false;
+            recreateIfInvalid = "never";
+          };
+        };
+      }) == golden "02-several-keys";
+    expected = true;
+  };
+
+  testExtraConfigRendersGolden03 = {
+    expr =
+      configOf (with' {
+        extraConfig = {
+          terraform.required_providers.random = {
+            source = "hashicorp/random";
+            version = "~> 3.6";
+          };
+          resource.tailscale_dns_nameservers.main.nameservers = [
+            "9.9.9.9"
+            "149.112.112.112"
+          ];
+          resource.tailscale_tailnet_key.managed_key.lifecycle.create_before_destroy = true;
+          provider.tailscale.tailnet = "-";
+        };
+      }) == golden "03-extra-config";
+    expected = true;
+  };
+
+  testEveryFlagNonDefaultRendersGolden05 = {
+    expr =
+      configOf (with' {
+        tailnet = lib.mkForce "example.com";
+        providerVersion = ">= 0.29.0, < 0.30.0";
+        tags = lib.mkForce [
+          "tag:build"
+          "tag:linux"
+        ];
+        recreateIfInvalid = "never";
+        keys.build_fleet = {
+          description = "build fleet";
+          reusable = false;
+          ephemeral = true;
+          preauthorized = false;
+          expiry = 86400;
+        };
+      }) == golden "05-every-flag-non-default";
+    expected = true;
+  };
+
+  testConfigExposedAsSystemBuild = {
+    expr = lib.hasSuffix "-main.tf.json" (configOf [ seed ]);
+    expected = true;
+  };
+
+  testDefaultKeyIsManagedKeyOnly = {
+    expr = builtins.attrNames seedSys.services.tailscale-manager.keys;
+    expected = [ "managed_key" ];
+  };
+
+  testSettingKeysReplacesDefault = {
+    expr = builtins.attrNames (sys (with' { keys.ci = { }; })).services.tailscale-manager.keys;
+    expected = [ "ci" ];
+  };
+
+  testKeyInheritsTopLevelTagsAndRecreate = {
+    expr =
+      let
+        k = (sys (with' { recreateIfInvalid = "never"; keys.ci = { }; })).services.tailscale-manager.keys.ci;
+      in
+      {
+        inherit (k) tags recreateIfInvalid;
+      };
+    expected = {
+      tags = [ "tag:ci" ];
+      recreateIfInvalid = "never";
+    };
+  };
+
+  # The per-key option defaults written in module.nix equal render.nix's (tags and recreateIfInvalid
+  # come from the top-level options, whose defaults are render's too).
+  testKeyDefaultsMatchRenderer = {
+    expr = removeAttrs keyDefaults [
+      "tags"
+      "recreateIfInvalid"
+    ];
+    expected = removeAttrs render.defaults.key [
+      "tags"
+      "recreateIfInvalid"
+    ];
+  };
+
+  testTopLevelDefaultsMatchRenderer = {
+    expr =
+      let
+        o = (h.evalNixos [ seed ]).options.services.tailscale-manager;
+      in
+      {
+        tailnet = o.tailnet.default;
+        providerVersion = o.providerVersion.default;
+        recreateIfInvalid = o.recreateIfInvalid.default;
+        tags = o.tags.default;
+        extraConfig = o.extraConfig.default;
+      };
+    expected = {
+      inherit (render.defaults) tailnet providerVersion extraConfig;
+      inherit (render.defaults.key) recreateIfInvalid tags;
+    };
+  };
+
+  # ---- the service --------------------------------------------------------------------------------
+
+  testExecStartSeed = {
+    expr = seedSvc.ExecStart;
+    expected = "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf [ seed ]} --terraform ${tofu} --backup-count 5 --on-failure restore";
+  };
+
+  testExecStartCarriesEveryRunnerOption = {
+    expr =
+      (svc (with' {
+        stateDir = "/var/lib/ts/keys";
+        backupCount = 12;
+        onFailure = "keep";
+        terraformBin = "/run/current-system/sw/bin/terraform";
+      })).ExecStart;
+    expected = "${exe} apply --state-dir /var/lib/ts/keys --config ${configOf [ seed ]} --terraform /run/current-system/sw/bin/terraform --backup-count 12 --on-failure keep";
+  };
+
+  testExecStartQuotesForSystemd = {
+    # escapeShellArgs quotes anything unusual; systemd understands single quotes.
+    expr = hasInfix "'>= 0.29'" (lib.escapeShellArgs [ ">= 0.29" ]);
+    expected = true;
+  };
+
+  testCredentialsOnlyThroughLoadCredential = {
+    expr = {
+      inherit (seedSvc) LoadCredential;
+      flagInExecStart = hasInfix "--credentials" seedSvc.ExecStart;
+      pathInExecStart = hasInfix "/run/secrets/tailscale-oauth" seedSvc.ExecStart;
+      environment = (unitOf [ seed ]).environment;
+    };
+    expected = {
+      LoadCredential = [ "tailscale-oauth:/run/secrets/tailscale-oauth" ];
+      flagInExecStart = false;
+      pathInExecStart = false;
+      environment = { };
+    };
+  };
+
+  testSecretNeverInTheStore = {
+    expr = {
+      # A string credentials path carries no store context, and main.tf.json does not mention it.
+      context = builtins.getContext (builtins.head seedSvc.LoadCredential);
+      inConfig = hasInfix "tailscale-oauth" (builtins.readFile ../render/01-seed-example.json);
+    };
+    expected = {
+      context = { };
+      inConfig = false;
+    };
+  };
+
+  testOneshotWithoutRemainAfterExit = {
+    expr = {
+      inherit (seedSvc) Type;
+      remain = seedSvc ? RemainAfterExit;
+    };
+    expected = {
+      Type = "oneshot";
+      remain = false;
+    };
+  };
+
+  testOrdering = {
+    expr = {
+      inherit (unitOf [ seed ])
+        wantedBy
+        wants
+        after
+        ;
+    };
+    expected = {
+      wantedBy = [ "multi-user.target" ];
+      wants = [ "network-online.target" ];
+      after = [ "network-online.target" ];
+    };
+  };
+
+  testStateDirectoryFollowsStateDir = {
+    expr =
+      map
+        (modules: {
+          inherit (svc modules) StateDirectory StateDirectoryMode;
+        })
+        [
+          [ seed ]
+          (with' { stateDir = "/var/lib/ts/keys"; })
+        ];
+    expected = [
+      {
+        StateDirectory = "tailscale-manager";
+        StateDirectoryMode = "0700";
+      }
+      {
+        StateDirectory = "ts/keys";
+        StateDirectoryMode = "0700";
+      }
+    ];
+  };
+
+  testHardening = {
+    expr = {
+      inherit (seedSvc)
+        CapabilityBoundingSet
+        NoNewPrivileges
+        ProtectSystem
+        ProtectHome
+        PrivateTmp
+        PrivateDevices
+        RestrictAddressFamilies
+        SystemCallFilter
+        SystemCallArchitectures
+        SystemCallErrorNumber
+        RestrictNamespaces
+        UMask
+        TimeoutStartSec
+        ;
+      noExtraWritablePaths = !(seedSvc ? ReadWritePaths);
+    };
+    expected = {
+      CapabilityBoundingSet = "";
+      NoNewPrivileges = true;
+      ProtectSystem = "strict";
+      ProtectHome = true;
+      PrivateTmp = true;
+      PrivateDevices = true;
+      RestrictAddressFamilies = [
+        "AF_UNIX"
+        "AF_INET"
+        "AF_INET6"
+      ];
+      SystemCallFilter = [
+        "@system-service"
+        "~@privileged"
+      ];
+      SystemCallArchitectures = "native";
+      SystemCallErrorNumber = "EPERM";
+      RestrictNamespaces = true;
+      UMask = "0077";
+      TimeoutStartSec = "15min";
+      noExtraWritablePaths = true;
+    };
+  };
+
+  testDisabledModuleSetsNothing = {
+    expr =
+      let
+        c = sys [ { services.tailscale-manager.tags = [ "tag:ci" ]; } ];
+      in
+      {
+        services = c.systemd.services;
+        paths = c.systemd.paths;
+        timers = c.systemd.timers;
+        activation = c.system.activationScripts;
+        packages = c.environment.systemPackages;
+        assertions = c.assertions;
+      };
+    expected = {
+      services = { };
+      paths = { };
+      timers = { };
+      activation = { };
+      packages = [ ];
+      assertions = [ ];
+    };
+  };
+
+  testSeedHasNoFailedAssertionsOrWarnings = {
+    expr = {
+      failed = h.failedAssertions seedSys;
+      inherit (seedSys) warnings;
+    };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+    };
+  };
+
+  # ---- path and timer units ---------------------------------------------------------------------
+
+  testPathUnitByDefault = {
+    expr = seedSys.systemd.paths.tailscale-manager-watch;
+    expected = {
+      enable = true;
+      description = "tailscale-manager: re-apply when the OAuth credentials change";
+      wantedBy = [ "paths.target" ];
+      requiredBy = [ ];
+      wants = [ ];
+      requires = [ ];
+      after = [ ];
+      before = [ ];
+      unitConfig = { };
+      restartTriggers = [ ];
+      pathConfig = {
+        PathChanged = "/run/secrets/tailscale-oauth";
+        Unit = "tailscale-manager.service";
+      };
+    };
+  };
+
+  testPathUnitAbsentWithoutWatch = {
+    expr = (sys (with' { watchCredentials = false; })).systemd.paths;
+    expected = { };
+  };
+
+  testTimerAbsentByDefault = {
+    expr = seedSys.systemd.timers;
+    expected = { };
+  };
+
+  testTimerWithEnableTimer = {
+    expr =
+      let
+        t = (sys (with' { enableTimer = true; })).systemd.timers.tailscale-manager;
+      in
+      {
+        inherit (t) wantedBy timerConfig;
+      };
+    expected = {
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = "daily";
+        Persistent = true;
+        Unit = "tailscale-manager.service";
+      };
+    };
+  };
+
+  # ---- activation line and CLI ------------------------------------------------------------------
+
+  testActivationSnippet = {
+    expr = seedSys.system.activationScripts.tailscale-manager;
+    expected = {
+      deps = [ ];
+      supportsDryActivation = false;
+      text = "${exe} status --oneline --state-dir /var/lib/tailscale-manager || true\n";
+    };
+  };
+
+  testCliWrapper = {
+    expr =
+      let
+        cli = builtins.head seedSys.environment.systemPackages;
+      in
+      {
+        inherit (cli) name text;
+        count = builtins.length seedSys.environment.systemPackages;
+      };
+    expected = {
+      name = "tailscale-manager";
+      count = 1;
+      text = ''
+        export TAILSCALE_MANAGER_BACKUP_COUNT=5
+        export TAILSCALE_MANAGER_CONFIG=${configOf [ seed ]}
+        export TAILSCALE_MANAGER_CREDENTIALS_FILE=/run/secrets/tailscale-oauth
+        export TAILSCALE_MANAGER_ON_FAILURE=restore
+        export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
+        export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
+        exec ${exe} "$@"
+      '';
+    };
+  };
+
+  # ---- packages ---------------------------------------------------------------------------------
+
+  testDefaultTerraformIsOpenTofuWithTailscaleProvider = {
+    expr =
+      let
+        p = seedSys.services.tailscale-manager.terraformPackage;
+      in
+      {
+        inherit (p) pname;
+        plugins = map (x: x.name) p.plugins;
+        bin = seedSys.services.tailscale-manager.terraformBin;
+      };
+    expected = {
+      pname = "opentofu";
+      plugins = [ "terraform-provider-tailscale-0.29.2" ];
+      bin = tofu;
+    };
+  };
+
+  testTerraformPackageDrivesTerraformBin = {
+    expr =
+      (sys (with' { terraformPackage = fakePkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ]); }))
+      .services.tailscale-manager.terraformBin;
+    expected = "${fakePkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ])}/bin/terraform";
+  };
+
+  testDefaultPackageIsThisRepositorysRunner = {
+    expr = lib.hasSuffix "/nix/package.nix" seedSys.services.tailscale-manager.package.calledWith.path;
+    expected = true;
+  };
+
+  # ---- bad inputs: every case fails; assertion cases also carry their message ----------------------
+
+  testEveryBadInputFails = {
+    expr = builtins.filter (name: !(fails (h.buildBad name))) (builtins.attrNames h.badInputs);
+    expected = [ ];
+  };
+
+  testAssertionMessages = {
+    expr = lib.concatLists (
+      lib.mapAttrsToList (
+        name: case:
+        let
+          messages = lib.concatStringsSep "\n" (h.failedAssertions (sys case.modules));
+        in
+        map (e: "${name}: ${e}") (builtins.filter (e: !(hasInfix e messages)) case.expect)
+      ) (lib.filterAttrs (_: case: case.assertion or false) h.badInputs)
+    );
+    expected = [ ];
+  };
+
+  testGoodVariantsOfBadInputsPass = {
+    expr = builtins.all (modules: !(fails (h.buildNixos modules))) [
+      (with' { keys."ci-runner_2" = { }; })
+      (with' { keys._x = { }; })
+      (with' { backupCount = 1; })
+      (with' { backupCount = 1000; })
+      (with' { tags = lib.mkForce [ "tag:a-1" ]; })
+      (with' { stateDir = "/var/lib/a/b.c"; })
+      (with' { keys.managed_key.description = lib.concatStrings (lib.genList (_: "x") 50); })
+      (with' { extraConfig.provider.tailscale.tailnet = "-"; })
+    ];
+    expected = true;
+  };
+
+  # ---- Home Manager -------------------------------------------------------------------------------
+
+  testHomeCliWrapper = {
+    expr =
+      (homeCli [
+        {
+          programs.tailscale-manager = {
+            enable = true;
+            credentialsFile = "/run/user/1000/secrets/tailscale-oauth";
+          };
+        }
+      ]).text;
+    expected = ''
+      export TAILSCALE_MANAGER_CREDENTIALS_FILE=/run/user/1000/secrets/tailscale-oauth
+      export TAILSCALE_MANAGER_STATE_DIR=/home/alice/.local/state/tailscale-manager
+      export TAILSCALE_TAILNET=-
+      exec ${exe} "$@"
+    '';
+  };
+
+  testHomeWithoutCredentialsFile = {
+    expr = hasInfix "CREDENTIALS_FILE" (homeCli [ { programs.tailscale-manager.enable = true; } ]).text;
+    expected = false;
+  };
+
+  testHomeDisabledInstallsNothing = {
+    expr = (h.home [ ]).home.packages;
+    expected = [ ];
+  };
+
+  # ---- README ------------------------------------------------------------------------------------
+
+  # The option reference in README.md is the one options-doc.nix generates from the modules.
+  testReadmeOptionReferenceInSync = {
+    expr = hasInfix optionDocs.markdown readme;
+    expected = true;
+  };
+}

@@ -1,0 +1,113 @@
+# The few NixOS options the module sets, declared with NixOS's own names and close to NixOS's types, so
+# that lib.evalModules (with _module.check on) rejects anything the module sets that NixOS would not
+# have. Unit bodies (serviceConfig, pathConfig, timerConfig) stay free-form, as in NixOS.
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  strList = mkOption {
+    type = types.listOf types.str;
+    default = [ ];
+  };
+  unitSection = mkOption {
+    type = types.attrsOf types.anything;
+    default = { };
+  };
+  # Subset of nixos/lib/systemd-unit-options.nix (names checked against it).
+  unit = extra: {
+    options = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+      };
+      description = mkOption {
+        type = types.str;
+        default = "";
+      };
+      wantedBy = strList;
+      requiredBy = strList;
+      wants = strList;
+      requires = strList;
+      after = strList;
+      before = strList;
+      unitConfig = unitSection;
+      restartTriggers = mkOption {
+        type = types.listOf types.unspecified;
+        default = [ ];
+      };
+    }
+    // extra;
+  };
+  service = unit {
+    serviceConfig = unitSection;
+    environment = mkOption {
+      type = types.attrsOf types.str;
+      default = { };
+    };
+    path = mkOption {
+      type = types.listOf types.unspecified;
+      default = [ ];
+    };
+    script = mkOption {
+      type = types.lines;
+      default = "";
+    };
+    restartIfChanged = mkOption {
+      type = types.bool;
+      default = true;
+    };
+    stopIfChanged = mkOption {
+      type = types.bool;
+      default = true;
+    };
+    startAt = mkOption {
+      type = types.either types.str (types.listOf types.str);
+      default = [ ];
+    };
+  };
+  activationSnippet = types.submodule {
+    options = {
+      text = mkOption { type = types.lines; };
+      deps = strList;
+      supportsDryActivation = mkOption {
+        type = types.bool;
+        default = false;
+      };
+    };
+  };
+in
+{
+  options = {
+    assertions = mkOption {
+      type = types.listOf types.unspecified;
+      default = [ ];
+    };
+    warnings = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+    };
+    systemd.services = mkOption {
+      type = types.attrsOf (types.submodule service);
+      default = { };
+    };
+    systemd.paths = mkOption {
+      type = types.attrsOf (types.submodule (unit { pathConfig = unitSection; }));
+      default = { };
+    };
+    systemd.timers = mkOption {
+      type = types.attrsOf (types.submodule (unit { timerConfig = unitSection; }));
+      default = { };
+    };
+    system.activationScripts = mkOption {
+      type = types.attrsOf (types.either types.str activationSnippet);
+      default = { };
+    };
+    system.build = mkOption {
+      type = types.lazyAttrsOf types.unspecified;
+      default = { };
+    };
+    environment.systemPackages = mkOption {
+      type = types.listOf types.package;
+      default = [ ];
+    };
+  };
+}

@@ -1,0 +1,28 @@
+# extraConfig: another tailscale_* resource, a lifecycle block added to a managed key, and a second
+# provider requirement, merged into the rendered value (no rendered value is changed).
+{
+  tailnet = "-";
+  providerVersion = "~> 0.29";
+  keys.managed_key = {
+    description = "";
+    tags = [ "tag:ci" ];
+    reusable = true;
+    ephemeral = false;
+    preauthorized = true;
+    expiry = null;
+    recreateIfInvalid = "always";
+  };
+  extraConfig = {
+    terraform.required_providers.random = {
+      source = "hashicorp/random";
+      version = "~> 3.6";
+    };
+    resource.tailscale_dns_nameservers.main.nameservers = [
+      "9.9.9.9"
+      "149.112.112.112"
+    ];
+    resource.tailscale_tailnet_key.managed_key.lifecycle.create_before_destroy = true;
+    # Equal to the rendered value: allowed, changes nothing.
+    provider.tailscale.tailnet = "-";
+  };
+}
