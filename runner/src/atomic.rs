@@ -51,6 +51,36 @@ pub fn remove(path: &Path) -> Result<()> {
     }
 }
 
+/// Makes every file this process and its children (terraform, providers) create private:
+/// umask 077. terraform creates terraform.tfstate and .terraform/ with the inherited umask.
+pub fn restrict_umask() {
+    unsafe extern "C" {
+        /// POSIX `mode_t umask(mode_t)`; `mode_t` is `u32` on Linux.
+        fn umask(mask: u32) -> u32;
+    }
+    // SAFETY: umask only swaps the process's file mode creation mask; it cannot fail and
+    // touches no memory we own.
+    unsafe {
+        umask(0o077);
+    }
+}
+
+/// Tightens an existing file to 0600 if it is wider (states created before umask 077).
+/// Returns the old mode when it changed something.
+pub fn tighten(path: &Path) -> Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode() & 0o777,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+    };
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    Ok(Some(mode))
+}
+
 /// Creates `dir` (and missing parents) with mode 0700. An existing directory is left as it is.
 pub fn private_dir(dir: &Path) -> Result<()> {
     std::fs::DirBuilder::new()
@@ -158,6 +188,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec!["target"], "the temp file must be cleaned up");
+        Ok(())
+    }
+
+    #[test]
+    fn tighten_removes_group_and_other_bits_only_when_present() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("terraform.tfstate");
+        assert_eq!(tighten(&path)?, None, "a missing file is fine");
+        std::fs::write(&path, b"{}")?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        assert_eq!(tighten(&path)?, Some(0o644));
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(tighten(&path)?, None, "already private");
         Ok(())
     }
 

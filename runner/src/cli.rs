@@ -134,6 +134,7 @@ const VALUE_OPTIONS: [(&str, &str); 7] = [
 ];
 
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    crate::atomic::restrict_umask();
     let result = parse(args, |name| std::env::var_os(name)).and_then(dispatch);
     if let Err(err) = &result {
         if outcome::is_usage(err) {

@@ -35,6 +35,13 @@ fn lock(opts: &Options, command: &str) -> Result<RunLock> {
     let lock = lock::acquire(dir, command, opts.lock_timeout)?;
     atomic::remove_stale_temp_files(dir)?;
     atomic::remove_stale_temp_files(&backup::dir(dir))?;
+    let state_path = dir.join(state::FILE);
+    if let Some(old) = atomic::tighten(&state_path)? {
+        eprintln!(
+            "tightened {} from mode {old:04o} to 0600",
+            state_path.display()
+        );
+    }
     Ok(lock)
 }
 
@@ -110,14 +117,6 @@ fn ensure_init(tf: &Terraform, dir: &Path, config: &Config) -> Result<()> {
     } else {
         eprintln!("terraform init: up to date, skipped");
         Ok(())
-    }
-}
-
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
 
@@ -200,7 +199,7 @@ impl Attempt<'_> {
         let config = load_config(self.opts, verb)?;
         let credentials = credentials::load(self.opts.credentials.as_deref(), &env)?;
         let tf = terraform(self.opts, Some(&credentials))?;
-        self.pre_state = read_optional(&self.state_path())?;
+        self.pre_state = state::read(&self.state_path())?;
         if let Some(bytes) = &self.pre_state {
             state::parse(bytes).map_err(|e| {
                 anyhow!(
@@ -245,7 +244,7 @@ impl Attempt<'_> {
     /// Terraform failed: keep what it left, restore (or keep) the state, list orphans.
     fn fail(&mut self, message: String, changes: Option<Changes>) -> Result<Outcome> {
         let verb = self.action.as_str();
-        let post_state = read_optional(&self.state_path())?;
+        let post_state = state::read(&self.state_path())?;
         if post_state == self.pre_state {
             eprintln!("error: {verb} failed; terraform.tfstate was not changed");
             eprintln!("{message}");
@@ -342,7 +341,7 @@ impl Attempt<'_> {
 pub fn backup_state(opts: &Options) -> Result<Outcome> {
     let _lock = lock(opts, "backup-state")?;
     let dir = &opts.state_dir;
-    let Some(bytes) = read_optional(&dir.join(state::FILE))? else {
+    let Some(bytes) = state::read(&dir.join(state::FILE))? else {
         bail!(
             "{} does not exist: nothing to back up",
             dir.join(state::FILE).display()
@@ -382,7 +381,7 @@ pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
         )
     })?;
     let state_path = dir.join(state::FILE);
-    let current = read_optional(&state_path)?;
+    let current = state::read(&state_path)?;
     if current.as_deref() == Some(bytes.as_slice()) {
         println!(
             "terraform.tfstate already equals {}; nothing to do",

@@ -6,6 +6,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 pub const FILE: &str = "terraform.tfstate";
+
+/// Reads a state file. A missing file and an empty one both mean "no state": terraform
+/// creates terraform.tfstate empty when an apply starts and reads it as no state, so a
+/// kill before its first write leaves 0 bytes.
+pub fn read(path: &std::path::Path) -> anyhow::Result<Option<Vec<u8>>> {
+    use anyhow::Context;
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.is_empty() => Ok(None),
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
 pub const KEY_TYPE: &str = "tailscale_tailnet_key";
 
 #[derive(Debug, Clone, Default)]

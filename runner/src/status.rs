@@ -121,8 +121,11 @@ impl Report {
         };
 
         let state_path = dir.join(state::FILE);
-        let state_bytes = read_optional(&state_path, &mut errors);
-        let state_found = state_path.exists();
+        let state_bytes = state::read(&state_path).unwrap_or_else(|e| {
+            errors.push(format!("{e:#}"));
+            None
+        });
+        let state_found = state_bytes.is_some();
         let (serial, keys) = match state_bytes.as_deref().map(state::parse) {
             None => (None, Vec::new()),
             Some(Ok(s)) => {

@@ -97,8 +97,10 @@ pub struct Terraform {
 pub struct Run {
     pub exit: Option<ExitStatus>,
     pub log: JsonLog,
-    /// The end of terraform's unstructured output (stderr, non-JSON stdout), scrubbed.
-    pub tail: String,
+    /// The end of terraform's stderr, scrubbed.
+    pub stderr_tail: String,
+    /// The end of terraform's unstructured stdout (non-JSON lines), scrubbed.
+    pub stdout_tail: String,
 }
 
 impl Run {
@@ -107,7 +109,7 @@ impl Run {
     }
 
     pub fn needs_init(&self) -> bool {
-        self.log.needs_init || mentions_init(&self.tail)
+        self.log.needs_init || mentions_init(&self.stderr_tail) || mentions_init(&self.stdout_tail)
     }
 
     /// A scrubbed description of the failure, most useful line first.
@@ -123,7 +125,11 @@ impl Run {
             },
             None => "failed".to_string(),
         };
-        let tail = self.tail.trim();
+        // terraform writes its errors to stderr; stdout only helps when stderr is empty.
+        let tail = match self.stderr_tail.trim() {
+            "" => self.stdout_tail.trim(),
+            stderr => stderr,
+        };
         let tail = tail.strip_prefix("Error: ").unwrap_or(tail);
         if tail.is_empty() {
             format!("terraform {what} {how}")
@@ -155,13 +161,21 @@ impl Terraform {
     }
 
     fn command(&self, args: &[&str]) -> Command {
+        let secret =
+            |name: &OsString| name == credentials::CLIENT_ID || name == credentials::CLIENT_SECRET;
+        let needs_credentials = args.first() != Some(&"init");
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .current_dir(&self.dir)
             // Nothing from our environment leaks into terraform or its providers but the
             // allowlist in `environment()`.
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(
+                self.env
+                    .iter()
+                    .filter(|(k, _)| needs_credentials || !secret(k))
+                    .map(|(k, v)| (k, v)),
+            )
             .stdin(Stdio::null())
             // Piped so every line can be scrubbed of secrets before anyone sees it.
             .stdout(Stdio::piped())
@@ -173,7 +187,8 @@ impl Terraform {
         format!("-lock-timeout={}s", self.lock_timeout.as_secs())
     }
 
-    /// `terraform init`: output goes to stderr (the journal).
+    /// `terraform init`: output goes to stderr (the journal). Init configures no provider,
+    /// so it gets no credentials.
     pub fn init(&self) -> Result<Run> {
         self.run(&["init", "-input=false", "-no-color"], Output::Progress)
     }
@@ -250,7 +265,8 @@ impl Terraform {
             .with_context(|| format!("cannot wait for {}", self.bin.display()))?;
         let stderr_tail = stderr_thread.join().unwrap_or_default();
         run.exit = Some(status);
-        run.tail = format!("{}{}", tail.0, stderr_tail);
+        run.stdout_tail = tail.0;
+        run.stderr_tail = stderr_tail;
         Ok(run)
     }
 }
@@ -635,7 +651,9 @@ mod tests {
     fn error_messages_without_diagnostics_use_the_output_tail() {
         let mut run = Run {
             exit: Some(ExitStatus::from_raw(1 << 8)),
-            tail: "Error: Failed to query available provider packages\n\nCould not retrieve".into(),
+            stdout_tail: "Initializing provider plugins...".into(),
+            stderr_tail: "Error: Failed to query available provider packages\n\nCould not retrieve"
+                .into(),
             ..Run::default()
         };
         assert_eq!(
@@ -643,7 +661,8 @@ mod tests {
             "terraform init exited with status 1: Failed to query available provider packages\n\nCould not retrieve"
         );
         run.exit = Some(ExitStatus::from_raw(9));
-        run.tail.clear();
+        run.stdout_tail.clear();
+        run.stderr_tail.clear();
         assert_eq!(
             run.error_message("apply"),
             "terraform apply was killed by signal 9"

@@ -1,0 +1,232 @@
+//! Bad input: clear errors naming the file, the field and the fix; never a panic, never a
+//! half-written file, never a lost backup.
+use anyhow::Result;
+
+use crate::common::*;
+
+fn assert_not_a_panic(out: &Output) {
+    assert_ne!(out.code, Some(101), "the runner panicked: {}", out.stderr);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "the runner panicked: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_pointer_to_help() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let out = sb.run(&["apply", "--x"], &[])?;
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        "error: unknown option '--x' (see tailscale-manager --help)\n"
+    );
+    assert!(!sb.state_dir.exists(), "a usage error touches nothing");
+    let out = sb.run(&["status"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "0")])?;
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        "error: TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got '0'\n"
+    );
+    Ok(())
+}
+
+#[test]
+fn help_and_version_go_to_stdout() -> Result<()> {
+    let sb = Sandbox::new()?;
+    for args in [&["--help"][..], &["help"], &["status", "--help"]] {
+        let out = sb.run(args, &[])?;
+        assert_eq!(out.code, Some(0), "{args:?}");
+        assert!(
+            out.stdout
+                .starts_with("Usage: tailscale-manager <command> [options]"),
+            "{args:?}"
+        );
+        assert!(
+            out.stdout.contains("Exit codes:"),
+            "help documents exit codes"
+        );
+    }
+    for args in [&["--version"][..], &["version"]] {
+        let out = sb.run(args, &[])?;
+        assert_eq!(
+            out.stdout,
+            format!("tailscale-manager {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    for (content, expected) in [
+        ("{\"resource\": ", "is not valid JSON (EOF while parsing"),
+        (
+            "[1, 2]",
+            "must be a JSON object (a Terraform JSON configuration)",
+        ),
+    ] {
+        std::fs::write(&sb.config, content)?;
+        let out = sb.run(&["apply"], &[])?;
+        assert_not_a_panic(&out);
+        assert_eq!(out.code, Some(2), "{}", out.stderr);
+        let config = sb.config.display().to_string();
+        assert!(
+            out.stderr.contains(&format!("config {config} {expected}")),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("rendered by the NixOS module"),
+            "the fix: {}",
+            out.stderr
+        );
+        assert!(sb.invocations().is_empty(), "terraform must not run");
+        assert!(sb.backups(".tfstate").is_empty(), "no backup churn");
+        assert_eq!(
+            sb.last_apply()?["result"],
+            "error",
+            "monitoring sees the failure"
+        );
+    }
+    let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("apply needs --config FILE"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
+    let sb = Sandbox::new()?;
+    std::fs::write(
+        &sb.credentials,
+        format!("TAILSCALE_OAUTH_CLIENT_SECRET={OAUTH_SECRET}\n"),
+    )?;
+    let out = sb.run(&["apply"], &[])?;
+    assert_eq!(out.code, Some(2));
+    let creds = sb.credentials.display();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_ID: add a line TAILSCALE_OAUTH_CLIENT_ID=<value>\n"
+        )
+    );
+    assert_no_secrets(&out.all(), "the error");
+    assert_no_secrets(
+        &std::fs::read_to_string(sb.state_dir.join("last-apply.json"))?,
+        "last-apply.json",
+    );
+
+    std::fs::write(
+        &sb.credentials,
+        format!("TAILSCALE_OAUTH_CLIENT_ID=x\n{OAUTH_SECRET}\n"),
+    )?;
+    let out = sb.run(&["apply"], &[])?;
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        format!("error: credentials file {creds}: line 2 is not KEY=VALUE\n")
+    );
+
+    let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?;
+    assert_eq!(out.code, Some(2), "no credentials anywhere");
+    assert!(
+        out.stderr.contains("no Tailscale OAuth credentials found"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+#[test]
+fn credentials_come_from_the_systemd_credentials_directory() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let creds_dir = sb.root.path().join("creds");
+    std::fs::create_dir(&creds_dir)?;
+    std::fs::write(
+        creds_dir.join("tailscale-oauth"),
+        "TAILSCALE_OAUTH_CLIENT_ID=from-systemd\r\nTAILSCALE_OAUTH_CLIENT_SECRET='quoted secret'\r\n",
+    )?;
+    let out = sb.run(
+        &["apply"],
+        &[
+            ("TAILSCALE_MANAGER_CREDENTIALS_FILE", ""),
+            ("CREDENTIALS_DIRECTORY", creds_dir.to_str().unwrap()),
+        ],
+    )?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let env = &sb.invocations().pop().unwrap().env;
+    assert_eq!(
+        env.get("TAILSCALE_OAUTH_CLIENT_ID").map(String::as_str),
+        Some("from-systemd")
+    );
+    assert_eq!(
+        env.get("TAILSCALE_OAUTH_CLIENT_SECRET").map(String::as_str),
+        Some("quoted secret")
+    );
+    assert!(
+        !env.contains_key("CREDENTIALS_DIRECTORY"),
+        "not passed to terraform"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let good = state_json(3, &[("a", "kA")]);
+    sb.seed_state(&good)?;
+    assert_eq!(sb.run(&["backup-state"], &[])?.code, Some(0));
+    let torn = &good[..good.len() / 2];
+    std::fs::write(sb.state_path(), torn)?;
+    for _ in 0..3 {
+        let out = sb.run(&["apply", "--backup-count", "1"], &[])?;
+        assert_not_a_panic(&out);
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("terraform.tfstate is corrupt"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("restore-state"),
+            "the fix is named: {}",
+            out.stderr
+        );
+    }
+    assert!(
+        sb.invocations().is_empty(),
+        "terraform never ran on a corrupt state"
+    );
+    let backups = sb.backups(".tfstate");
+    assert_eq!(backups.len(), 1, "the good backup was not pruned");
+    assert_eq!(std::fs::read_to_string(&backups[0])?, good);
+    assert_eq!(
+        sb.state().as_deref(),
+        Some(torn),
+        "the corrupt file is left for inspection"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_missing_terraform_binary_is_a_configuration_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let out = sb.run(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", "/nonexistent/terraform")],
+    )?;
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stderr,
+        "error: terraform binary /nonexistent/terraform does not exist or is not a file; pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN\n"
+    );
+    Ok(())
+}

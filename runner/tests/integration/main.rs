@@ -1,0 +1,9 @@
+//! Integration tests: the built binary against a scripted fake terraform.
+//! Real terraform with the stand-in provider is exercised by `checks/e2e`.
+mod apply;
+mod common;
+mod failure;
+mod inputs;
+mod locking;
+mod state_commands;
+mod status;

@@ -1,0 +1,132 @@
+//! backup-state, restore-state and backup pruning across runs.
+use anyhow::Result;
+
+use crate::common::*;
+
+#[test]
+fn backups_are_pruned_to_the_count_and_stay_private() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(1, &[("a", "kA")]))?;
+    for _ in 0..6 {
+        let out = sb.run(&["apply", "--backup-count", "3"], &[])?;
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+    }
+    let backups = sb.backups(".tfstate");
+    assert_eq!(
+        backups.len(),
+        3,
+        "exactly backup-count pre-run backups remain: {backups:?}"
+    );
+    for b in &backups {
+        assert_eq!(mode(b), 0o600, "{b:?}");
+    }
+    assert_eq!(mode(&sb.state_dir.join("backups")), 0o700);
+    assert_eq!(
+        sb.last_apply()?["backup_path"].as_str(),
+        Some(backups[2].to_str().unwrap()),
+        "the newest backup is this run's and survives pruning"
+    );
+    Ok(())
+}
+
+#[test]
+fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let out = sb.run(
+        &["backup-state"],
+        &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
+    )?;
+    assert_eq!(out.code, Some(1), "no state: nothing to back up");
+    assert!(
+        out.stderr.contains("does not exist: nothing to back up"),
+        "{}",
+        out.stderr
+    );
+    sb.seed_state(&state_json(4, &[("a", "kA")]))?;
+    let out = sb.run(
+        &["backup-state"],
+        &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
+    )?;
+    assert_eq!(out.code, Some(0), "needs no credentials: {}", out.stderr);
+    let backups = sb.backups(".tfstate");
+    assert_eq!(backups.len(), 1);
+    assert!(
+        out.stdout.contains(backups[0].to_str().unwrap()),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&backups[0])?,
+        state_json(4, &[("a", "kA")])
+    );
+    Ok(())
+}
+
+#[test]
+fn restore_state_brings_back_the_newest_backup_after_saving_the_current_state() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let old = state_json(4, &[("a", "kA")]);
+    let current = state_json(9, &[("b", "kB")]);
+    sb.seed_state(&old)?;
+    assert_eq!(sb.run(&["backup-state"], &[])?.code, Some(0));
+    std::fs::write(sb.state_path(), &current)?;
+    let out = sb.run(&["restore-state"], &[])?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        sb.state().as_deref(),
+        Some(old.as_str()),
+        "the newest backup is back"
+    );
+    assert_eq!(mode(&sb.state_path()), 0o600);
+    let backups = sb.backups(".tfstate");
+    assert_eq!(backups.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&backups[1])?,
+        current,
+        "the replaced state is saved"
+    );
+    Ok(())
+}
+
+#[test]
+fn restore_state_from_a_file_validates_it_first() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let current = state_json(9, &[("b", "kB")]);
+    sb.seed_state(&current)?;
+    let bad = sb.file("bad.tfstate", "{\"version\": 4, \"resources\": [")?;
+    let out = sb.run(&["restore-state", &bad], &[])?;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains("is not a valid terraform state"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    assert_eq!(sb.state().as_deref(), Some(current.as_str()));
+    assert!(
+        sb.backups(".tfstate").is_empty(),
+        "nothing backed up for a refused restore"
+    );
+
+    let good = sb.file("good.tfstate", &state_json(2, &[("a", "kA")]))?;
+    let out = sb.run(&["restore-state", &good], &[])?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        sb.state().as_deref(),
+        Some(state_json(2, &[("a", "kA")]).as_str())
+    );
+    Ok(())
+}
+
+#[test]
+fn restore_state_without_backups_says_so() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let out = sb.run(&["restore-state"], &[])?;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains("holds no backups to restore"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}

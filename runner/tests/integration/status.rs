@@ -1,0 +1,277 @@
+//! status in every format, from hand-written files (status only reads files).
+use anyhow::Result;
+use serde_json::json;
+
+use crate::common::*;
+
+const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
+const ERROR: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"error","action":"apply","duration_ms":10,"backup_path":null,"changes":null,"error_message":"tailscale_tailnet_key.b: Failed to create key: requested tags [tag:b] are invalid or not permitted (400)\nsecond line","failed_state_path":null,"orphaned_resources":[{"address":"tailscale_tailnet_key.b","id":"kB"}]}"#;
+
+/// Three keys: good, invalid (revoked), and past its expiry.
+fn three_keys() -> String {
+    let mut state: serde_json::Value = serde_json::from_str(&state_json(
+        7,
+        &[("good", "kGood"), ("revoked", "kRevoked"), ("old", "kOld")],
+    ))
+    .unwrap();
+    state["resources"][1]["instances"][0]["attributes"]["invalid"] = json!(true);
+    state["resources"][2]["instances"][0]["attributes"]["expires_at"] =
+        json!("2020-01-01T00:00:00Z");
+    state.to_string()
+}
+
+fn sandbox_with(last_apply: Option<&str>, state: Option<&str>) -> Result<Sandbox> {
+    let sb = Sandbox::new()?;
+    std::fs::create_dir_all(&sb.state_dir)?;
+    if let Some(text) = last_apply {
+        std::fs::write(sb.state_dir.join("last-apply.json"), text)?;
+    }
+    if let Some(text) = state {
+        std::fs::write(sb.state_path(), text)?;
+    }
+    Ok(sb)
+}
+
+#[test]
+fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()> {
+    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    let (code, status) = sb.status_json()?;
+    assert_eq!(
+        code,
+        Some(0),
+        "the last apply was ok, so exit 0 even with bad keys"
+    );
+    assert_eq!(
+        status["last_apply"],
+        serde_json::from_str::<serde_json::Value>(OK)?
+    );
+    assert_eq!(
+        status["managed_keys"][0],
+        json!({
+            "address": "tailscale_tailnet_key.good", "id": "kGood", "description": "good key",
+            "tags": ["tag:ci"], "reusable": true, "ephemeral": false, "preauthorized": true,
+            "created_at": "2026-01-01T00:00:00Z", "expires_at": "2099-04-01T00:00:00Z",
+            "invalid": false, "revoked": false, "expired": false
+        })
+    );
+    assert_eq!(status["managed_keys"][1]["invalid"], true);
+    assert_eq!(
+        status["managed_keys"][1]["revoked"], true,
+        "revoked mirrors invalid"
+    );
+    assert_eq!(status["managed_keys"][2]["expired"], true);
+    assert_eq!(status["managed_keys"][2]["invalid"], false);
+    assert_eq!(status["state"], json!({"found": true, "serial": 7}));
+    assert_eq!(status["backups"], json!({"count": 0, "latest": null}));
+    assert_eq!(status["orphaned_resources"], json!([]));
+    assert_eq!(status["errors"], json!([]));
+    assert!(
+        status.to_string().find("SECRETPART").is_none(),
+        "the key attribute is never read"
+    );
+    Ok(())
+}
+
+#[test]
+fn human_output_follows_the_seed_layout() -> Result<()> {
+    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    std::fs::write(sb.state_dir.join("main.tf.json"), CONFIG)?;
+    let out = sb.run(&["status"], &[])?;
+    assert_eq!(out.code, Some(0));
+    let expected_start = format!(
+        "Tailscale Manager — example.com\nState dir: {}\n\nLast apply: 2026-05-31T00:00:00.000000+00:00 (took 1.2 s)\n  Result: ok\n  Changes: 1 added, 0 changed, 0 removed\n\nTerraform state: found (serial 7)\nManaged keys: 3\n  ✓ kGood — good key\n     address: tailscale_tailnet_key.good\n     tags: tag:ci\n     expires: 2099-04-01T00:00:00Z\n  ✗ kRevoked — revoked key (invalid: expired, revoked or deleted)\n",
+        sb.state_dir.display()
+    );
+    assert!(
+        out.stdout.starts_with(&expected_start),
+        "got:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("  ✗ kOld — old key (expired)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Backups: none\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("Credentials: file {}\n", sb.credentials.display())),
+        "{}",
+        out.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn waybar_prints_one_line_with_a_class() -> Result<()> {
+    let cases = [
+        (
+            Some(OK),
+            Some(state_json(1, &[("a", "kA")])),
+            "ok",
+            "✓ 1 key",
+            Some(0),
+        ),
+        (
+            Some(OK),
+            Some(three_keys()),
+            "error",
+            "✗ 2 bad keys",
+            Some(0),
+        ),
+        (Some(ERROR), None, "error", "✗ apply failed", Some(1)),
+        (None, None, "unknown", "? never applied", Some(1)),
+    ];
+    for (last, state, class, text, code) in cases {
+        let sb = sandbox_with(last, state.as_deref())?;
+        let out = sb.run(&["status", "--waybar"], &[])?;
+        assert_eq!(out.code, code, "{class}");
+        assert_eq!(
+            out.stdout.lines().count(),
+            1,
+            "exactly one line: {}",
+            out.stdout
+        );
+        let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
+        assert_eq!(v["class"], class);
+        assert_eq!(v["alt"], class);
+        assert_eq!(v["text"], text);
+        assert!(
+            v["tooltip"].as_str().unwrap().starts_with("Last apply: "),
+            "{v}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn prometheus_textfile_has_help_type_and_labelled_samples() -> Result<()> {
+    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    let out = sb.run(&["status", "--prometheus"], &[])?;
+    assert_eq!(out.code, Some(0));
+    let expected = "\
+# HELP tailscale_manager_last_apply_success 1 if the last apply/destroy succeeded, 0 if it failed or no result is recorded.
+# TYPE tailscale_manager_last_apply_success gauge
+tailscale_manager_last_apply_success 1
+# HELP tailscale_manager_last_apply_timestamp_seconds When the last apply/destroy ended (Unix time).
+# TYPE tailscale_manager_last_apply_timestamp_seconds gauge
+tailscale_manager_last_apply_timestamp_seconds 1780185600.000000
+# HELP tailscale_manager_managed_keys Auth keys in the Terraform state.
+# TYPE tailscale_manager_managed_keys gauge
+tailscale_manager_managed_keys 3
+# HELP tailscale_manager_key_invalid 1 if the key is invalid (expired, revoked or deleted) or past its expiry.
+# TYPE tailscale_manager_key_invalid gauge
+tailscale_manager_key_invalid{address=\"tailscale_tailnet_key.good\",id=\"kGood\"} 0
+tailscale_manager_key_invalid{address=\"tailscale_tailnet_key.revoked\",id=\"kRevoked\"} 1
+tailscale_manager_key_invalid{address=\"tailscale_tailnet_key.old\",id=\"kOld\"} 1
+# HELP tailscale_manager_key_expiry_timestamp_seconds When the key expires (Unix time).
+# TYPE tailscale_manager_key_expiry_timestamp_seconds gauge
+tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.good\",id=\"kGood\"} 4078684800
+tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.revoked\",id=\"kRevoked\"} 4078684800
+tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.old\",id=\"kOld\"} 1577836800
+# HELP tailscale_manager_orphaned_resources Resources the last failed run left in the tailnet untracked.
+# TYPE tailscale_manager_orphaned_resources gauge
+tailscale_manager_orphaned_resources 0
+";
+    assert_eq!(out.stdout, expected);
+    let sb = sandbox_with(Some(ERROR), None)?;
+    let out = sb.run(&["status", "--prometheus"], &[])?;
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stdout
+            .contains("\ntailscale_manager_last_apply_success 0\n")
+    );
+    assert!(
+        out.stdout
+            .contains("\ntailscale_manager_orphaned_resources 1\n")
+    );
+    Ok(())
+}
+
+#[test]
+fn oneline_is_what_the_activation_script_prints() -> Result<()> {
+    let cases = [
+        (Some(OK), "tailscale-manager: last apply [ok]\n", Some(0)),
+        (
+            Some(ERROR),
+            "tailscale-manager: last apply [error] tailscale_tailnet_key.b: Failed to create key: requested tags [tag:b] are invalid or not permitted (400)\n",
+            Some(1),
+        ),
+        (None, "tailscale-manager: last apply [none]\n", Some(1)),
+    ];
+    for (last, expected, code) in cases {
+        let sb = sandbox_with(last, None)?;
+        let out = sb.run(&["status", "--oneline"], &[])?;
+        assert_eq!((out.stdout.as_str(), out.code), (expected, code));
+    }
+    Ok(())
+}
+
+#[test]
+fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
+    let sb = sandbox_with(Some(&OK[..40]), Some(&state_json(1, &[("a", "kA")])[..50]))?;
+    let (code, status) = sb.status_json()?;
+    assert_eq!(code, Some(1), "an unreadable result exits 1");
+    assert_eq!(status["last_apply"], serde_json::Value::Null);
+    let errors: Vec<&str> = status["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let last = sb.state_dir.join("last-apply.json").display().to_string();
+    assert!(
+        errors[0].starts_with(&format!("{last}: not valid JSON")),
+        "{errors:?}"
+    );
+    assert!(!errors[0].contains('\n'), "one line per error");
+    let state = sb.state_path().display().to_string();
+    assert!(
+        errors[1].starts_with(&format!("{state}: not a valid terraform state")),
+        "{errors:?}"
+    );
+    for format in ["--waybar", "--prometheus", "--oneline"] {
+        let out = sb.run(&["status", format], &[])?;
+        assert_eq!(out.code, Some(1), "{format}");
+        assert!(!out.stderr.contains("panicked"), "{format}: {}", out.stderr);
+    }
+    let waybar: serde_json::Value =
+        serde_json::from_str(&sb.run(&["status", "--waybar"], &[])?.stdout)?;
+    assert_eq!(waybar["class"], "error");
+    let human = sb.run(&["status"], &[])?;
+    assert!(
+        human
+            .stdout
+            .contains(&format!("Error: {last}: not valid JSON")),
+        "{}",
+        human.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn wide_permissions_are_warned_about() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox_with(Some(OK), Some(&state_json(1, &[("a", "kA")])))?;
+    std::fs::set_permissions(sb.state_path(), std::fs::Permissions::from_mode(0o644))?;
+    std::fs::set_permissions(&sb.state_dir, std::fs::Permissions::from_mode(0o755))?;
+    let out = sb.run(&["status"], &[])?;
+    let state = sb.state_path().display().to_string();
+    assert!(
+        out.stdout.contains(&format!(
+            "Warning: {state} is mode 0644, wider than 0600: chmod 600 {state}"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("is mode 0755, wider than 0700: chmod 700"),
+        "{}",
+        out.stdout
+    );
+    let (_, status) = sb.status_json()?;
+    assert_eq!(status["warnings"].as_array().unwrap().len(), 2);
+    Ok(())
+}
