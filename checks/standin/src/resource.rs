@@ -157,7 +157,8 @@ impl Resource for TailnetKey {
     /// facts §2 Validation messages (framework-validators).
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: KeyState) -> Option<()> {
         if let Value::Value(description) = &config.description {
-            let length = description.chars().count();
+            // Go's len(): bytes, not characters (stringvalidator.LengthAtMost).
+            let length = description.len();
             if length > 50 {
                 error_at(
                     diags,

@@ -20,9 +20,31 @@ const STANDIN_BIN: &str = env!("CARGO_BIN_EXE_standin-tailnet");
 /// Where nixpkgs' `withPlugins` puts a provider (facts nix.md §2), below the mirror root.
 pub const PROVIDER_PATH: &str = "registry.terraform.io/tailscale/tailscale/0.29.2/linux_amd64/terraform-provider-tailscale_0.29.2";
 
-/// The seed example as Nix renders it (committed by the Nix side, kept identical by its golden test).
-fn seed_config_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../render/01-seed-example.json")
+/// The seed example as Nix renders it (committed by the Nix side, kept identical by its golden
+/// test), read once per test process so every world sees the same config.
+fn seed_config() -> Result<&'static Value> {
+    static SEED: OnceLock<std::result::Result<Value, String>> = OnceLock::new();
+    SEED.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../render/01-seed-example.json");
+        fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("{} is not JSON: {e}", path.display()))
+            })
+    })
+    .as_ref()
+    .map_err(|e| anyhow!("{e}"))
+}
+
+/// The seed's one key, which the scenarios copy to build their configs.
+pub fn seed_key() -> Result<Value> {
+    let key = &seed_config()?["resource"]["tailscale_tailnet_key"]["managed_key"];
+    ensure!(
+        key.is_object(),
+        "the seed config has no tailscale_tailnet_key.managed_key"
+    );
+    Ok(key.clone())
 }
 
 /// The runner binary, built by checks/e2e/run.
@@ -158,18 +180,24 @@ impl World {
             ),
         )?;
         fs::set_permissions(&world.terraform, fs::Permissions::from_mode(0o755))?;
+        // The OAuth client owns exactly the seed key's tags, so the seed config applies as is.
+        let seed_key = seed_key()?;
+        let tags: Vec<&str> = seed_key["tags"]
+            .as_array()
+            .context("the seed key has tags")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         world
             .standin(&[
                 "init",
                 "--tags",
-                "tag:ci",
+                &tags.join(","),
                 "--credentials-out",
                 &path_str(&world.credentials)?,
             ])?
             .expect(0, "standin-tailnet init")?;
-        let seed = fs::read_to_string(seed_config_path())
-            .with_context(|| format!("cannot read {}", seed_config_path().display()))?;
-        fs::write(&world.config, seed)?;
+        fs::write(&world.config, serde_json::to_vec(seed_config()?)?)?;
         Ok(world)
     }
 
@@ -337,14 +365,6 @@ impl World {
         config["resource"]["tailscale_tailnet_key"] = keys;
         fs::write(&self.config, serde_json::to_vec_pretty(&config)?)?;
         Ok(())
-    }
-
-    /// The seed's key body, to build configs from.
-    pub fn seed_key(&self) -> Result<Value> {
-        let seed = self.read_json(&seed_config_path())?;
-        let key = &seed["resource"]["tailscale_tailnet_key"]["managed_key"];
-        ensure!(key.is_object(), "the seed config has no managed_key");
-        Ok(key.clone())
     }
 
     /// Waits until the simulated tailnet has seen `count` create attempts reach the API.

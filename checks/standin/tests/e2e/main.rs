@@ -11,8 +11,8 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
 use common::{
-    World, assert_no_secrets, assert_no_torn_files, children, finish, kill, terraform_child,
-    wait_until, with_tags,
+    World, assert_no_secrets, assert_no_torn_files, children, finish, kill, seed_key,
+    terraform_child, wait_until, with_tags,
 };
 
 fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>> {
@@ -176,7 +176,7 @@ fn c1_invalid_keys_are_replaced() -> Result<()> {
 #[test]
 fn c2_never_keeps_an_invalid_key_and_status_marks_it() -> Result<()> {
     let world = World::new()?;
-    let mut key = world.seed_key()?;
+    let mut key = seed_key()?;
     key["recreate_if_invalid"] = json!("never");
     world.set_keys(json!({ "managed_key": key }))?;
     world.apply()?.expect(0, "first apply")?;
@@ -227,7 +227,7 @@ fn d_unowned_tags_fail_without_touching_state() -> Result<()> {
     world.apply()?.expect(0, "first apply")?;
     let before = fs::read(world.state_file())?;
     let ids = world.tailnet_ids()?;
-    let seed = world.seed_key()?;
+    let seed = seed_key()?;
     world
         .set_keys(json!({ "managed_key": seed, "other_key": with_tags(&seed, &["tag:other"]) }))?;
 
@@ -263,7 +263,7 @@ fn d_unowned_tags_fail_without_touching_state() -> Result<()> {
 
 /// Two keys; the first is created, the second refused (its tags are not the client's).
 fn two_keys_second_failing(world: &World) -> Result<()> {
-    let seed = world.seed_key()?;
+    let seed = seed_key()?;
     world.set_keys(json!({ "managed_key": seed, "second_key": with_tags(&seed, &["tag:other"]) }))
 }
 
@@ -329,7 +329,7 @@ fn e2_partial_failure_kept_then_converges() -> Result<()> {
     );
 
     // The operator fixes the tags; the next apply creates only the missing key.
-    world.set_keys(json!({ "managed_key": world.seed_key()?, "second_key": world.seed_key()? }))?;
+    world.set_keys(json!({ "managed_key": seed_key()?, "second_key": seed_key()? }))?;
     world
         .runner(&["apply", "--on-failure", "keep"])?
         .expect(0, "apply after fixing the tags")?;
@@ -578,7 +578,7 @@ fn h_wrong_oauth_secret_fails_and_loses_nothing() -> Result<()> {
 #[test]
 fn i_destroy_removes_keys_from_tailnet_and_state() -> Result<()> {
     let world = World::new()?;
-    world.set_keys(json!({ "managed_key": world.seed_key()?, "second_key": world.seed_key()? }))?;
+    world.set_keys(json!({ "managed_key": seed_key()?, "second_key": seed_key()? }))?;
     world.apply()?.expect(0, "apply two keys")?;
     ensure!(world.tailnet_ids()?.len() == 2, "two keys exist");
     world.runner(&["destroy"])?.expect(0, "destroy")?;
