@@ -224,8 +224,10 @@ impl World {
             command.env("TMPDIR", tmp);
         }
         if matches!(args.first(), Some(&("apply" | "destroy" | "plan" | "init"))) {
+            if !args.contains(&"--config") {
+                command.args(["--config", &path_str(&self.config)?]);
+            }
             command
-                .args(["--config", &path_str(&self.config)?])
                 .args(["--credentials", &path_str(&self.credentials)?])
                 .args(["--terraform", &path_str(&self.terraform)?]);
         }

@@ -487,12 +487,21 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
 #[test]
 fn g_concurrent_applies_are_serialised() -> Result<()> {
     let world = World::new()?;
+    // Every create sleeps 5 s, so each run holds the lock for at least that long.
     world
-        .standin(&["slow-create", "10"])?
+        .standin(&["slow-create", "5"])?
         .expect(0, "slow-create")?;
+    // The later run asks for a second key, so it has a (slow) create of its own: the first run's
+    // last-apply.json stays readable for 5 s after that run ends.
+    let two_keys = world.path("two-keys.tf.json");
+    let mut config = world.read_json(&world.config)?;
+    config["resource"]["tailscale_tailnet_key"]["second_key"] = seed_key()?;
+    fs::write(&two_keys, serde_json::to_vec_pretty(&config)?)?;
+    let two_keys = two_keys.to_str().context("temp path is UTF-8")?;
+
     let first = world.spawn_runner(&["apply"])?;
     world.wait_for_creates_started(1)?;
-    // The first run holds the lock for 10 s more: one contender gives up, one waits its turn.
+    // The first run is inside its create now: one contender gives up, one waits its turn.
     let impatient = world
         .runner(&["apply", "--lock-timeout", "1"])?
         .expect(1, "apply with a 1 s lock timeout")?;
@@ -504,24 +513,29 @@ fn g_concurrent_applies_are_serialised() -> Result<()> {
         "the refused run names the holder:\n{}",
         impatient.stderr
     );
-    let second = world.spawn_runner(&["apply"])?;
-    let first = finish(first)?.expect(0, "first apply")?;
-    let after_first = world.last_apply()?;
-    let second = finish(second)?.expect(0, "second apply (waited for the lock)")?;
-    let last = world.last_apply()?;
+    let second = world.spawn_runner(&["apply", "--config", two_keys])?;
+    finish(first)?.expect(0, "first apply")?;
+    let first_result = world.last_apply()?;
+    finish(second)?.expect(0, "second apply (waited for the lock)")?;
+    let second_result = world.last_apply()?;
+
     ensure!(
-        after_first["changes"]["add"] == 1,
-        "the first run created the key: {after_first}\n{first:?}"
+        first_result["result"] == "ok"
+            && first_result["changes"]["add"] == 1
+            && first_result["backup_path"].is_null(),
+        "the first run created the first key from no state: {first_result}"
     );
     ensure!(
-        last["result"] == "ok" && last["changes"] == json!({"add": 0, "change": 0, "remove": 0}),
-        "the second run found nothing to do and recorded it: {last}\n{second:?}"
+        second_result["result"] == "ok"
+            && second_result["changes"] == json!({"add": 1, "change": 0, "remove": 0})
+            && second_result["backup_path"].is_string(),
+        "the second run started from the first run's state and added only the second key: {second_result}"
     );
     ensure!(
-        last["timestamp"] != after_first["timestamp"],
-        "the second run wrote its own result"
+        world.tailnet()?.count("create") == 2,
+        "two creates in all: the runs did not both create the first key"
     );
-    assert_converged(&world, 1)?;
+    assert_converged(&world, 2)?;
     Ok(())
 }
 
