@@ -1,5 +1,6 @@
 //! Keeps secrets out of everything we print or write: every text that comes from terraform
 //! (or could quote the credentials file) passes through here first.
+use std::borrow::Cow;
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -27,12 +28,24 @@ impl Scrubber {
                 out = out.replace(secret.as_str(), REDACTED);
             }
         }
-        generic(&out)
+        generic(&out).into_owned()
     }
 }
 
-/// Replaces every `tskey-<token>` with `tskey-[REDACTED]`. Idempotent.
-pub fn generic(text: &str) -> String {
+/// [`generic`] for an owned string, without copying it when nothing is redacted.
+pub fn generic_owned(text: String) -> String {
+    match generic(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(redacted) => redacted,
+    }
+}
+
+/// Replaces every `tskey-<token>` with `tskey-[REDACTED]`. Idempotent. Borrows when there
+/// is nothing to redact (status output can be megabytes).
+pub fn generic(text: &str) -> Cow<'_, str> {
+    if !text.contains(TSKEY) {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(TSKEY) {
@@ -50,7 +63,7 @@ pub fn generic(text: &str) -> String {
         rest = &token[len..];
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -26,8 +26,23 @@ pub struct State {
     pub serial: Option<u64>,
     /// Every managed `tailscale_tailnet_key` instance, in state order.
     pub keys: Vec<Key>,
-    /// Every managed resource object that has an id (any type, deposed objects included).
-    pub objects: Vec<Object>,
+    /// Every other managed object that has an id: other resource types and deposed keys.
+    pub other_objects: Vec<Object>,
+}
+
+impl State {
+    /// Every managed object with an id, as (address, id): it exists in the tailnet.
+    pub fn objects(&self) -> impl Iterator<Item = (&str, &str)> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|k| (k.address.as_str(), k.id.as_str()));
+        let others = self
+            .other_objects
+            .iter()
+            .map(|o| (o.address.as_str(), o.id.as_str()));
+        keys.chain(others).filter(|(_, id)| !id.is_empty())
+    }
 }
 
 /// An auth key as status reports it.
@@ -53,37 +68,40 @@ pub struct Object {
 }
 
 #[derive(Deserialize)]
-struct RawState {
+struct RawState<'a> {
     version: u64,
     serial: Option<u64>,
-    #[serde(default)]
-    resources: Vec<RawResource>,
+    #[serde(borrow, default)]
+    resources: Vec<RawResource<'a>>,
 }
 
+/// A resource with its instances left unparsed until we know its type: one fast skip pass,
+/// then one typed pass (this keeps `status` on a 5,000-key state within its time budget).
 #[derive(Deserialize)]
-struct RawResource {
+struct RawResource<'a> {
     mode: String,
     #[serde(rename = "type")]
     kind: String,
     name: String,
     module: Option<String>,
-    #[serde(default)]
-    instances: Vec<RawInstance>,
+    #[serde(borrow)]
+    instances: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct RawInstance {
+struct Instance<A> {
     index_key: Option<serde_json::Value>,
     deposed: Option<String>,
-    attributes: Option<Box<RawValue>>,
+    attributes: Option<A>,
 }
 
+/// Any resource type: only its id matters (for orphans).
 #[derive(Deserialize)]
 struct IdOnly {
     id: Option<serde_json::Value>,
 }
 
-/// The attributes status shows. `key` is deliberately absent.
+/// The attributes status shows. `key` is deliberately absent, so it is never read.
 #[derive(Deserialize)]
 struct KeyAttributes {
     id: Option<String>,
@@ -106,25 +124,27 @@ pub fn parse(bytes: &[u8]) -> Result<State, serde_json::Error> {
         ..State::default()
     };
     for resource in raw.resources.iter().filter(|r| r.mode == "managed") {
-        for instance in &resource.instances {
-            let Some(attributes) = &instance.attributes else {
-                continue;
-            };
-            let address = address(resource, instance);
-            let id: IdOnly = serde_json::from_str(attributes.get())?;
-            if let Some(id) = id
-                .id
-                .as_ref()
-                .and_then(|v| v.as_str())
-                .filter(|s| !s.is_empty())
-            {
-                state.objects.push(Object {
-                    address: address.clone(),
-                    id: id.to_string(),
-                });
-            }
-            if resource.kind == KEY_TYPE && instance.deposed.is_none() {
-                let a: KeyAttributes = serde_json::from_str(attributes.get())?;
+        let Some(instances) = resource.instances else {
+            continue;
+        };
+        if resource.kind == KEY_TYPE {
+            let instances: Vec<Instance<KeyAttributes>> = serde_json::from_str(instances.get())?;
+            for instance in instances {
+                let Instance {
+                    index_key,
+                    deposed,
+                    attributes: Some(a),
+                } = instance
+                else {
+                    continue;
+                };
+                let address = address(resource, &index_key, deposed.as_deref());
+                if deposed.is_some() {
+                    if let Some(id) = a.id.filter(|id| !id.is_empty()) {
+                        state.other_objects.push(Object { address, id });
+                    }
+                    continue;
+                }
                 state.keys.push(Key {
                     address,
                     id: a.id.unwrap_or_default(),
@@ -138,13 +158,36 @@ pub fn parse(bytes: &[u8]) -> Result<State, serde_json::Error> {
                     invalid: a.invalid.unwrap_or(false),
                 });
             }
+        } else {
+            let instances: Vec<Instance<IdOnly>> = serde_json::from_str(instances.get())?;
+            for instance in instances {
+                let id = instance.attributes.and_then(|a| a.id);
+                if let Some(id) = id
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                {
+                    state.other_objects.push(Object {
+                        address: address(
+                            resource,
+                            &instance.index_key,
+                            instance.deposed.as_deref(),
+                        ),
+                        id: id.to_string(),
+                    });
+                }
+            }
         }
     }
     Ok(state)
 }
 
 /// `module.m.tailscale_tailnet_key.name[0]` / `…["k"]`, as terraform writes addresses.
-fn address(resource: &RawResource, instance: &RawInstance) -> String {
+fn address(
+    resource: &RawResource,
+    index_key: &Option<serde_json::Value>,
+    deposed: Option<&str>,
+) -> String {
     let mut address = String::new();
     if let Some(module) = resource.module.as_deref().filter(|m| !m.is_empty()) {
         address.push_str(module);
@@ -153,14 +196,14 @@ fn address(resource: &RawResource, instance: &RawInstance) -> String {
     address.push_str(&resource.kind);
     address.push('.');
     address.push_str(&resource.name);
-    match &instance.index_key {
+    match index_key {
         Some(serde_json::Value::Number(n)) => address.push_str(&format!("[{n}]")),
         Some(serde_json::Value::String(s)) => {
             address.push_str(&format!("[{}]", serde_json::Value::from(s.as_str())));
         }
         _ => {}
     }
-    if let Some(deposed) = &instance.deposed {
+    if let Some(deposed) = deposed {
         address.push_str(&format!(" (deposed {deposed})"));
     }
     address
@@ -170,13 +213,15 @@ fn address(resource: &RawResource, instance: &RawInstance) -> String {
 /// nothing manages them any more.
 pub fn orphans(failed: &State, restored: Option<&State>) -> Vec<Object> {
     let tracked: HashSet<&str> = restored
-        .map(|s| s.objects.iter().map(|o| o.id.as_str()).collect())
+        .map(|s| s.objects().map(|(_, id)| id).collect())
         .unwrap_or_default();
     failed
-        .objects
-        .iter()
-        .filter(|o| !tracked.contains(o.id.as_str()))
-        .cloned()
+        .objects()
+        .filter(|(_, id)| !tracked.contains(id))
+        .map(|(address, id)| Object {
+            address: address.to_string(),
+            id: id.to_string(),
+        })
         .collect()
 }
 
@@ -249,50 +294,66 @@ pub mod tests {
         );
         assert!(state.keys[0].invalid);
         assert!(state.keys[0].tags.is_empty(), "null tags read as empty");
-        let ids: Vec<&str> = state.objects.iter().map(|o| o.id.as_str()).collect();
+        let objects: Vec<(&str, &str)> = state.objects().collect();
         assert_eq!(
-            ids,
-            ["kA", "kB", "kC", "kOld", "acl"],
-            "data sources are not objects"
-        );
-        assert_eq!(
-            state.objects[3].address,
-            "module.edge.tailscale_tailnet_key.k[\"eu-1\"] (deposed 00ab)"
+            objects,
+            [
+                ("tailscale_tailnet_key.ci[0]", "kA"),
+                ("tailscale_tailnet_key.ci[1]", "kB"),
+                ("module.edge.tailscale_tailnet_key.k[\"eu-1\"]", "kC"),
+                (
+                    "module.edge.tailscale_tailnet_key.k[\"eu-1\"] (deposed 00ab)",
+                    "kOld"
+                ),
+                ("tailscale_acl.acl", "acl"),
+            ],
+            "keys, then other objects; data sources are not objects"
         );
     }
 
     #[test]
     fn orphans_are_failed_objects_missing_from_the_restored_state() {
+        let key = |name: &str, id: &str| Key {
+            address: format!("tailscale_tailnet_key.{name}"),
+            id: id.into(),
+            description: String::new(),
+            tags: Vec::new(),
+            reusable: true,
+            ephemeral: false,
+            preauthorized: true,
+            created_at: None,
+            expires_at: None,
+            invalid: false,
+        };
         let failed = State {
-            objects: vec![
-                Object {
-                    address: "tailscale_tailnet_key.a".into(),
-                    id: "kOld".into(),
-                },
-                Object {
-                    address: "tailscale_tailnet_key.b".into(),
-                    id: "kNew".into(),
-                },
-            ],
+            keys: vec![key("a", "kOld"), key("b", "kNew"), key("c", "")],
+            other_objects: vec![Object {
+                address: "tailscale_acl.x".into(),
+                id: "acl".into(),
+            }],
             ..State::default()
         };
         let restored = State {
-            objects: vec![Object {
-                address: "tailscale_tailnet_key.a".into(),
-                id: "kOld".into(),
-            }],
+            keys: vec![key("a", "kOld")],
             ..State::default()
         };
         assert_eq!(
             orphans(&failed, Some(&restored)),
-            vec![Object {
-                address: "tailscale_tailnet_key.b".into(),
-                id: "kNew".into()
-            }]
+            vec![
+                Object {
+                    address: "tailscale_tailnet_key.b".into(),
+                    id: "kNew".into()
+                },
+                Object {
+                    address: "tailscale_acl.x".into(),
+                    id: "acl".into()
+                },
+            ],
+            "objects without an id do not exist anywhere"
         );
         assert_eq!(
             orphans(&failed, None).len(),
-            2,
+            3,
             "no restored state: everything is orphaned"
         );
         assert!(orphans(&restored, Some(&failed)).is_empty());
@@ -310,6 +371,6 @@ pub mod tests {
             assert!(parse(bad.as_bytes()).is_err(), "{bad:?} must not parse");
         }
         let empty = parse(br#"{"version":4,"serial":1,"resources":[]}"#).expect("empty state");
-        assert!(empty.keys.is_empty() && empty.objects.is_empty());
+        assert!(empty.keys.is_empty() && empty.objects().next().is_none());
     }
 }

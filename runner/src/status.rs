@@ -71,7 +71,9 @@ pub struct LockStatus {
 }
 
 pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
-    let report = Report::gather(opts, clock::now());
+    // The one-line summary reads only last-apply.json (it runs on every switch).
+    let with_state = format != StatusFormat::Oneline;
+    let report = Report::gather(opts, clock::now(), with_state);
     let text = match format {
         StatusFormat::Human => report.human(),
         StatusFormat::Json => report.json(),
@@ -99,7 +101,7 @@ fn read_optional(path: &Path, errors: &mut Vec<String>) -> Option<Vec<u8>> {
 }
 
 impl Report {
-    pub fn gather(opts: &Options, now: OffsetDateTime) -> Report {
+    pub fn gather(opts: &Options, now: OffsetDateTime, with_state: bool) -> Report {
         let dir = &opts.state_dir;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -121,10 +123,14 @@ impl Report {
         };
 
         let state_path = dir.join(state::FILE);
-        let state_bytes = state::read(&state_path).unwrap_or_else(|e| {
-            errors.push(format!("{e:#}"));
+        let state_bytes = if with_state {
+            state::read(&state_path).unwrap_or_else(|e| {
+                errors.push(format!("{e:#}"));
+                None
+            })
+        } else {
             None
-        });
+        };
         let state_found = state_bytes.is_some();
         let (serial, keys) = match state_bytes.as_deref().map(state::parse) {
             None => (None, Vec::new()),
@@ -265,8 +271,11 @@ impl Report {
             warnings: &self.warnings,
             lock: &self.lock,
         };
-        let text = serde_json::to_string_pretty(&json).expect("status JSON serializes");
-        format!("{}\n", scrub::generic(&text))
+        // Written once into a buffer sized for the keys: a 5,000-key status is ~2 MiB.
+        let mut buf = Vec::with_capacity(4096 + 512 * self.keys.len());
+        serde_json::to_writer_pretty(&mut buf, &json).expect("status JSON serializes");
+        buf.push(b'\n');
+        scrub::generic_owned(String::from_utf8(buf).expect("serde_json writes UTF-8"))
     }
 
     pub fn waybar(&self) -> String {
@@ -505,7 +514,7 @@ impl Report {
         for e in &self.errors {
             let _ = writeln!(o, "Error: {e}");
         }
-        scrub::generic(&o)
+        scrub::generic_owned(o)
     }
 }
 
