@@ -8,7 +8,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::api::{Client, CreateRequest, KeyInfo};
+use crate::api::{ApiError, Client, CreateRequest, KeyInfo};
 use crate::provider::{SharedClient, attribute, error, error_at, resource_schema};
 
 pub struct TailnetKey {
@@ -59,6 +59,18 @@ impl TailnetKey {
 /// Go's `%q` of a `types.String`, whose String() is already quoted: `"\"k123\""` (facts §2 Read).
 fn double_quoted(id: &str) -> String {
     format!("{:?}", format!("{id:?}"))
+}
+
+/// facts §2 Read: any error but a 404.
+fn fetch_failed(diags: &mut Diagnostics, id: &str, e: &ApiError) {
+    error(
+        diags,
+        "Failed to fetch key",
+        format!(
+            "Error reading tailnet key with id {}: {e}",
+            double_quoted(id)
+        ),
+    );
 }
 
 fn id_of(state: &KeyState) -> String {
@@ -198,14 +210,7 @@ impl Resource for TailnetKey {
             // facts §2 Read (v0.29.2): 404 → invalid=true, everything else kept; ModifyPlan decides.
             Err(e) if e.is_not_found() => state.invalid = Value::Value(true),
             Err(e) => {
-                error(
-                    diags,
-                    "Failed to fetch key",
-                    format!(
-                        "Error reading tailnet key with id {}: {e}",
-                        double_quoted(&id)
-                    ),
-                );
+                fetch_failed(diags, &id, &e);
                 return None;
             }
         }
@@ -329,19 +334,13 @@ impl Resource for TailnetKey {
         };
         let client = self.client(diags)?;
         // The create may sleep (fault knob): keep it off the async workers.
-        let created = tokio::task::spawn_blocking(move || client.create_key(&request)).await;
+        let created = tokio::task::spawn_blocking(move || client.create_key(&request))
+            .await
+            .unwrap_or_else(|e| Err(ApiError::Transport(format!("the create task failed: {e}"))));
         let info = match created {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                // facts §2 Create: on error nothing is saved.
-                error(
-                    diags,
-                    "Failed to create key",
-                    format!("Error creating tailnet key: {e}"),
-                );
-                return None;
-            }
+            Ok(info) => info,
             Err(e) => {
+                // facts §2 Create: on error nothing is saved.
                 error(
                     diags,
                     "Failed to create key",
@@ -388,14 +387,7 @@ impl Resource for TailnetKey {
                 return None;
             }
             Err(e) => {
-                error(
-                    diags,
-                    "Failed to fetch key",
-                    format!(
-                        "Error reading tailnet key with id {}: {e}",
-                        double_quoted(&id)
-                    ),
-                );
+                fetch_failed(diags, &id, &e);
                 return None;
             }
         };

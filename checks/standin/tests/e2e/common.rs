@@ -267,6 +267,13 @@ impl World {
         Ok(Run::from_output(output))
     }
 
+    /// A `standin-tailnet` command that must succeed (setting up or breaking the tailnet).
+    pub fn tailnet_do(&self, args: &[&str]) -> Result<()> {
+        self.standin(args)?
+            .expect(0, &format!("standin-tailnet {}", args.join(" ")))?;
+        Ok(())
+    }
+
     pub fn tailnet(&self) -> Result<Tailnet> {
         self.sim.read()
     }

@@ -137,7 +137,7 @@ fn c1_invalid_keys_are_replaced() -> Result<()> {
             ["delete", _] => vec!["delete", &old[0]],
             other => other.to_vec(),
         };
-        world.standin(&args)?.expect(0, &args.join(" "))?;
+        world.tailnet_do(&args)?;
         world
             .apply()?
             .expect(0, &format!("apply after {}", args[0]))?;
@@ -181,7 +181,7 @@ fn c2_never_keeps_an_invalid_key_and_status_marks_it() -> Result<()> {
     world.set_keys(json!({ "managed_key": key }))?;
     world.apply()?.expect(0, "first apply")?;
     let ids = world.state_ids()?;
-    world.standin(&["expire", "--all"])?.expect(0, "expire")?;
+    world.tailnet_do(&["expire", "--all"])?;
 
     world
         .apply()?
@@ -370,9 +370,7 @@ fn assert_converged(world: &World, keys: usize) -> Result<()> {
 #[test]
 fn f1_terraform_killed_during_a_slow_create() -> Result<()> {
     let world = World::new()?;
-    world
-        .standin(&["slow-create", "600"])?
-        .expect(0, "slow-create")?;
+    world.tailnet_do(&["slow-create", "600"])?;
     let runner = world.spawn_runner(&["apply"])?;
     world.wait_for_creates_started(1)?;
     let terraform = terraform_child(runner.id())?;
@@ -392,9 +390,7 @@ fn f1_terraform_killed_during_a_slow_create() -> Result<()> {
     );
     assert_no_torn_files(&world)?;
 
-    world
-        .standin(&["slow-create", "0"])?
-        .expect(0, "slow-create 0")?;
+    world.tailnet_do(&["slow-create", "0"])?;
     world.apply()?.expect(0, "apply after the kill")?;
     assert_converged(&world, 1)?;
     ensure!(
@@ -407,9 +403,7 @@ fn f1_terraform_killed_during_a_slow_create() -> Result<()> {
 #[test]
 fn f2_runner_killed_mid_apply() -> Result<()> {
     let world = World::new()?;
-    world
-        .standin(&["slow-create", "600"])?
-        .expect(0, "slow-create")?;
+    world.tailnet_do(&["slow-create", "600"])?;
     let runner = world.spawn_runner(&["apply"])?;
     let pid = runner.id();
     world.wait_for_creates_started(1)?;
@@ -424,9 +418,7 @@ fn f2_runner_killed_mid_apply() -> Result<()> {
         "status reads the interrupted state dir: {status}"
     );
 
-    world
-        .standin(&["slow-create", "0"])?
-        .expect(0, "slow-create 0")?;
+    world.tailnet_do(&["slow-create", "0"])?;
     world
         .apply()?
         .expect(0, "apply after the runner was killed")?;
@@ -443,9 +435,7 @@ fn f2_runner_killed_mid_apply() -> Result<()> {
 fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
     let world = World::new()?;
     // The API has created the key but not yet answered when terraform is told to stop.
-    world
-        .standin(&["slow-create", "5", "--commit", "before-sleep"])?
-        .expect(0, "slow-create")?;
+    world.tailnet_do(&["slow-create", "5", "--commit", "before-sleep"])?;
     let runner = world.spawn_runner(&["apply"])?;
     wait_until(
         || Ok(world.tailnet()?.count("create") == 1),
@@ -470,9 +460,7 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
         "the key {key:?} is tracked ({tracked:?}) or reported ({orphans:?})"
     );
     assert_no_torn_files(&world)?;
-    world
-        .standin(&["slow-create", "0"])?
-        .expect(0, "slow-create 0")?;
+    world.tailnet_do(&["slow-create", "0"])?;
     world.apply()?.expect(0, "apply after the stop")?;
     let state = world.state_ids()?;
     for id in world.tailnet_ids()? {
@@ -488,9 +476,7 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
 fn g_concurrent_applies_are_serialised() -> Result<()> {
     let world = World::new()?;
     // Every create sleeps 5 s, so each run holds the lock for at least that long.
-    world
-        .standin(&["slow-create", "5"])?
-        .expect(0, "slow-create")?;
+    world.tailnet_do(&["slow-create", "5"])?;
     // The later run asks for a second key, so it has a (slow) create of its own: the first run's
     // last-apply.json stays readable for 5 s after that run ends.
     let two_keys = world.path("two-keys.tf.json");
