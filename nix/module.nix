@@ -165,13 +165,13 @@ let
     }) cfg.keys;
   };
 
-  # builtins.toFile needs no build; the file only references nothing, so the JSON must not contain
-  # derivation outputs (toFile refuses them).
+  # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so extraConfig
+  # cannot interpolate packages (nothing the renderer produces does).
   configFile = builtins.toFile "main.tf.json" (render.toJSON settings);
 
   exe = lib.getExe cfg.package;
 
-  # What the unit, the CLI wrapper and the activation line share.
+  # The unit's settings as the runner's environment variables, for the CLI wrapper.
   runnerEnvironment = {
     TAILSCALE_MANAGER_STATE_DIR = cfg.stateDir;
     TAILSCALE_MANAGER_CONFIG = configFile;
@@ -441,7 +441,6 @@ in
         RestrictRealtime = true;
         RestrictSUIDSGID = true;
         LockPersonality = true;
-        RemoveIPC = true;
         # AF_UNIX: terraform talks to its provider plugin over a unix socket (go-plugin/gRPC);
         # AF_INET/AF_INET6: the Tailscale API.
         RestrictAddressFamilies = [

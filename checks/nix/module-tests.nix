@@ -69,21 +69,10 @@ in
   };
 
   testExtraConfigRendersGolden03 = {
+    # The same extraConfig as the golden input; the module must pass it through unchanged.
     expr =
-      configOf (with' {
-        extraConfig = {
-          terraform.required_providers.random = {
-            source = "hashicorp/random";
-            version = "~> 3.6";
-          };
-          resource.tailscale_dns_nameservers.main.nameservers = [
-            "9.9.9.9"
-            "149.112.112.112"
-          ];
-          resource.tailscale_tailnet_key.managed_key.lifecycle.create_before_destroy = true;
-          provider.tailscale.tailnet = "-";
-        };
-      }) == golden "03-extra-config";
+      configOf (with' { inherit ((import ../render/03-extra-config.nix)) extraConfig; })
+      == golden "03-extra-config";
     expected = true;
   };
 
