@@ -20,7 +20,6 @@ let
     ;
 
   cfg = config.programs.tailscale-manager;
-  opt = "programs.tailscale-manager";
 
   sharedTypes = import ./types.nix { inherit lib; };
 
@@ -32,14 +31,10 @@ let
     TAILSCALE_MANAGER_CREDENTIALS_FILE = cfg.credentialsFile;
   };
 
-  # Flags still beat these variables (the runner's precedence).
-  cli = pkgs.writeShellScriptBin "tailscale-manager" ''
-    ${lib.concatStrings (
-      lib.mapAttrsToList (
-        name: value: "export ${name}=${lib.escapeShellArg value}\n"
-      ) wrapperEnvironment
-    )}exec ${lib.escapeShellArg (lib.getExe cfg.package)} "$@"
-  '';
+  cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
+    inherit (cfg) package;
+    environment = wrapperEnvironment;
+  };
 in
 {
   options.programs.tailscale-manager = {

@@ -181,17 +181,15 @@ let
   };
 
   # `sudo tailscale-manager status|plan|apply` acts on the service's state with the service's config,
-  # terraform and credentials. Flags still win over these variables (the runner's precedence).
-  cli = pkgs.writeShellScriptBin "tailscale-manager" ''
-    ${lib.concatStrings (
-      lib.mapAttrsToList (name: value: "export ${name}=${lib.escapeShellArg value}\n") (
-        runnerEnvironment
-        // lib.optionalAttrs (cfg.credentialsFile != null) {
-          TAILSCALE_MANAGER_CREDENTIALS_FILE = cfg.credentialsFile;
-        }
-      )
-    )}exec ${lib.escapeShellArg exe} "$@"
-  '';
+  # terraform and credentials.
+  cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
+    inherit (cfg) package;
+    environment =
+      runnerEnvironment
+      // lib.optionalAttrs (cfg.credentialsFile != null) {
+        TAILSCALE_MANAGER_CREDENTIALS_FILE = cfg.credentialsFile;
+      };
+  };
 
   credentialsExample = ''
       agenix:   age.secrets.tailscale-oauth.file = ./secrets/tailscale-oauth.age;
