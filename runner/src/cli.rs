@@ -339,14 +339,15 @@ fn resolve_options(
             }
         });
     let mut next = || settings.next().flatten();
-    let state_dir = path_setting(next())?.unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
-    let config = path_setting(next())?;
-    let terraform = path_setting(next())?;
+    let path = |s: Option<Setting>| s.map(|s| PathBuf::from(s.value));
+    let state_dir = path(next()).unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+    let config = path(next());
+    let terraform = path(next());
     let backup_count = match next() {
         None => DEFAULT_BACKUP_COUNT,
         Some(s) => parse_number(&s, 1, 1000, "an integer from 1 to 1000")? as usize,
     };
-    let credentials = path_setting(next())?;
+    let credentials = path(next());
     let on_failure = match next() {
         None => OnFailure::Restore,
         Some(s) => match s.value.to_str() {
@@ -379,10 +380,6 @@ fn resolve_options(
         on_failure,
         lock_timeout,
     })
-}
-
-fn path_setting(setting: Option<Setting>) -> Result<Option<PathBuf>> {
-    Ok(setting.map(|s| PathBuf::from(s.value)))
 }
 
 fn parse_number(s: &Setting, min: u64, max: u64, what: &str) -> Result<u64> {

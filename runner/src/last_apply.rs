@@ -14,7 +14,7 @@ const TRUNCATED: &str = "\n… (truncated)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum ResultKind {
     Ok,
     Error,
 }
@@ -30,7 +30,7 @@ pub struct Changes {
 pub struct LastApply {
     /// When the run ended, `2026-05-31T00:00:00.000000+00:00` (UTC).
     pub timestamp: String,
-    pub result: Outcome,
+    pub result: ResultKind,
     pub action: &'static str,
     pub duration_ms: u64,
     pub backup_path: Option<String>,
@@ -46,6 +46,17 @@ pub struct ErrorDetails {
     pub error_message: String,
     pub failed_state_path: Option<String>,
     pub orphaned_resources: Vec<Object>,
+}
+
+impl ErrorDetails {
+    /// A failure that left no state behind and orphaned nothing.
+    pub fn message(error_message: String) -> Self {
+        ErrorDetails {
+            error_message,
+            failed_state_path: None,
+            orphaned_resources: Vec::new(),
+        }
+    }
 }
 
 pub fn path(state_dir: &Path) -> PathBuf {
@@ -85,9 +96,9 @@ mod tests {
         LastApply {
             timestamp: "2026-05-31T00:00:00.000000+00:00".into(),
             result: if error.is_some() {
-                Outcome::Error
+                ResultKind::Error
             } else {
-                Outcome::Ok
+                ResultKind::Ok
             },
             action: "apply",
             duration_ms: 1234,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::backup::{self, Kind};
 use crate::cli::{Action, OnFailure, Options};
 use crate::credentials::{self, Credentials};
-use crate::last_apply::{self, Changes, ErrorDetails, LastApply};
+use crate::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKind};
 use crate::lock::{self, RunLock};
 use crate::outcome::{Outcome, usage};
 use crate::state::{self, Object};
@@ -166,7 +166,7 @@ pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
     if let Err(err) = &result {
         // Every failure is recorded for monitoring, not only terraform's.
         let message = last_apply::truncate_message(&scrub::generic(&format!("{err:#}")));
-        if let Err(write_err) = attempt.record(None, Some((message, None, Vec::new()))) {
+        if let Err(write_err) = attempt.record(None, Some(ErrorDetails::message(message))) {
             eprintln!("error: {write_err:#}");
         }
     }
@@ -248,7 +248,7 @@ impl Attempt<'_> {
         if post_state == self.pre_state {
             eprintln!("error: {verb} failed; terraform.tfstate was not changed");
             eprintln!("{message}");
-            self.record(changes, Some((message, None, Vec::new())))?;
+            self.record(changes, Some(ErrorDetails::message(message)))?;
             return Ok(Outcome::Failed);
         }
         // Save what terraform left before anything overwrites it. If this fails we stop
@@ -284,8 +284,12 @@ impl Attempt<'_> {
                 o.address, o.id
             );
         }
-        let failed = failed_path.as_deref().map(last_apply::path_string);
-        self.record(changes, Some((message, failed, orphans)))?;
+        let details = ErrorDetails {
+            error_message: message,
+            failed_state_path: failed_path.as_deref().map(last_apply::path_string),
+            orphaned_resources: orphans,
+        };
+        self.record(changes, Some(details))?;
         Ok(Outcome::Failed)
     }
 
@@ -310,29 +314,18 @@ impl Attempt<'_> {
         Ok(state::orphans(&failed, restored.as_ref()))
     }
 
-    fn record(
-        &self,
-        changes: Option<Changes>,
-        error: Option<(String, Option<String>, Vec<Object>)>,
-    ) -> Result<()> {
+    fn record(&self, changes: Option<Changes>, error: Option<ErrorDetails>) -> Result<()> {
         let record = LastApply {
             timestamp: clock::iso_micros(clock::now()),
-            result: if error.is_some() {
-                last_apply::Outcome::Error
-            } else {
-                last_apply::Outcome::Ok
+            result: match error {
+                Some(_) => ResultKind::Error,
+                None => ResultKind::Ok,
             },
             action: self.action.as_str(),
             duration_ms: self.started.elapsed().as_millis() as u64,
             backup_path: self.backup.as_deref().map(last_apply::path_string),
             changes,
-            error: error.map(|(error_message, failed_state_path, orphaned_resources)| {
-                ErrorDetails {
-                    error_message,
-                    failed_state_path,
-                    orphaned_resources,
-                }
-            }),
+            error,
         };
         last_apply::write(self.dir(), &record)
     }
