@@ -234,6 +234,62 @@ impl World {
         Ok(command)
     }
 
+    /// A terraform working directory `name` whose main.tf.json is the seed's terraform block with
+    /// this provider block and these keys; initialised with real terraform.
+    pub fn project(&self, name: &str, provider: Value, keys: Value) -> Result<PathBuf> {
+        let dir = self.path(name);
+        fs::create_dir_all(&dir)?;
+        let config = serde_json::json!({
+            "terraform": seed_config()?["terraform"],
+            "provider": { "tailscale": provider },
+            "resource": { "tailscale_tailnet_key": keys },
+        });
+        fs::write(
+            dir.join("main.tf.json"),
+            serde_json::to_vec_pretty(&config)?,
+        )?;
+        self.terraform(&dir, &["init", "-input=false"], &[])?
+            .expect(0, "terraform init")?;
+        Ok(dir)
+    }
+
+    /// Real terraform in `dir`, without the runner: a cleared environment with the test's CLI
+    /// config, the simulated tailnet and the OAuth credentials (as the runner passes them), then
+    /// `env` (an empty value removes the variable).
+    pub fn terraform(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Run> {
+        let mut command = Command::new(terraform_bin()?);
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir)
+            .env("TF_CLI_CONFIG_FILE", &install()?.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TAILSCALE_BASE_URL", self.base_url());
+        for line in fs::read_to_string(&self.credentials)?.lines() {
+            if let Some((name, value)) = line.split_once('=') {
+                command.env(name, value);
+            }
+        }
+        for (name, value) in env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        // Options go before positional arguments (`terraform import [options] ADDR ID`).
+        let (subcommand, rest) = args.split_first().context("terraform needs a subcommand")?;
+        let output = command
+            .arg(subcommand)
+            .arg("-no-color")
+            .args(rest)
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run terraform")?;
+        Ok(Run::from_output(output))
+    }
+
     pub fn runner(&self, args: &[&str]) -> Result<Run> {
         let output = self
             .runner_command(args)?

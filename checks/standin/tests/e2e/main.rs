@@ -3,6 +3,7 @@
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
+mod provider;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
