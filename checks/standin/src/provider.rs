@@ -26,8 +26,9 @@ pub struct TailscaleProvider {
     client: SharedClient,
 }
 
-/// The provider block as terraform sends it; every attribute is optional (facts §1).
-#[derive(Serialize, Deserialize, Default, Debug)]
+/// The provider block as terraform sends it; every attribute is optional (facts §1). No Debug:
+/// it holds secrets.
+#[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ProviderConfig {
     pub api_key: Value<String>,
@@ -80,7 +81,8 @@ pub fn attribute(
     }
 }
 
-fn schema_block(attributes: HashMap<String, Attribute>, description: &str) -> Schema {
+/// A schema (version 0, like the real resource: facts §2) of plain attributes.
+pub fn schema_block(attributes: HashMap<String, Attribute>, description: &str) -> Schema {
     Schema {
         version: 0,
         block: Block {
@@ -91,10 +93,6 @@ fn schema_block(attributes: HashMap<String, Attribute>, description: &str) -> Sc
             deprecated: false,
         },
     }
-}
-
-pub fn resource_schema(attributes: HashMap<String, Attribute>, description: &str) -> Schema {
-    schema_block(attributes, description)
 }
 
 #[async_trait]

@@ -9,7 +9,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::api::{ApiError, Client, CreateRequest, KeyInfo};
-use crate::provider::{SharedClient, attribute, error, error_at, resource_schema};
+use crate::provider::{SharedClient, attribute, error, error_at, schema_block};
 
 pub struct TailnetKey {
     client: SharedClient,
@@ -160,7 +160,7 @@ impl Resource for TailnetKey {
                 )
             })
             .collect();
-        Some(resource_schema(
+        Some(schema_block(
             attributes,
             "A pre-authentication key of the simulated tailnet",
         ))

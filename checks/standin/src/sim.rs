@@ -215,12 +215,15 @@ impl SimFile {
     }
 
     /// Reads, changes and writes back the file under the lock. The file is rewritten only when
-    /// `change` succeeds; its `Ok` value is returned.
+    /// `change` succeeds and changed something; its `Ok` value is returned.
     pub fn update<T>(&self, change: impl FnOnce(&mut Tailnet) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
         let mut tailnet = self.load()?;
+        let before = tailnet.clone();
         let value = change(&mut tailnet)?;
-        self.write(&tailnet)?;
+        if tailnet != before {
+            self.write(&tailnet)?;
+        }
         Ok(value)
     }
 
