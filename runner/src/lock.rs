@@ -69,6 +69,7 @@ pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<Run
                 if start.elapsed() >= timeout {
                     bail!("another tailscale-manager run holds the lock ({holder})");
                 }
+                crate::signals::check("the lock was free")?;
                 if !announced {
                     eprintln!(
                         "waiting up to {}s for another tailscale-manager run ({holder})",

@@ -10,6 +10,7 @@ mod lock;
 mod outcome;
 mod run;
 mod scrub;
+mod signals;
 mod state;
 mod status;
 mod terraform;

@@ -30,6 +30,7 @@ fn env(name: &str) -> Option<std::ffi::OsString> {
 
 /// Creates the state directory if needed, takes the lock and clears what a killed run left.
 fn lock(opts: &Options, command: &str) -> Result<RunLock> {
+    crate::signals::defer_termination();
     let dir = &opts.state_dir;
     atomic::private_dir(dir)?;
     let lock = lock::acquire(dir, command, opts.lock_timeout)?;

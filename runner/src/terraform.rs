@@ -221,6 +221,7 @@ impl Terraform {
     }
 
     fn run(&self, args: &[&str], output: Output) -> Result<Run> {
+        crate::signals::check(&format!("running terraform {}", args[0]))?;
         let mut child = self.command(args).spawn().with_context(|| {
             format!(
                 "cannot run {} (is it an executable terraform or tofu binary? \

@@ -351,3 +351,106 @@ fn an_empty_state_left_by_a_failed_first_run_is_no_failed_state() -> Result<()> 
     assert_eq!(out.code, Some(0), "the next run works: {}", out.stderr);
     Ok(())
 }
+
+#[test]
+fn sigterm_lets_terraform_stop_and_the_runner_still_records_the_failure() -> Result<()> {
+    // systemd's TimeoutStartSec sends SIGTERM to the whole unit: runner and terraform.
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let partial = sb.file(
+        "partial.tfstate",
+        &state_json(4, &[("a", "kA"), ("b", "kB")]),
+    )?;
+    let pidfile = sb.root.path().join("tf.pid");
+    let child = sb.spawn(
+        &["apply"],
+        &[
+            ("TF_FAKE_SLEEP", "30"),
+            ("TF_FAKE_PIDFILE", pidfile.to_str().unwrap()),
+            ("TF_FAKE_STATE", &partial),
+        ],
+    )?;
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "terraform to start",
+        || std::fs::read_to_string(&pidfile).is_ok_and(|p| !p.trim().is_empty()),
+    )?;
+    let tf_pid = std::fs::read_to_string(&pidfile)?.trim().to_string();
+    // terraform saves what it has before it exits (here: the partial state).
+    std::fs::copy(&partial, sb.state_path())?;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    std::process::Command::new("kill")
+        .args(["-TERM", &tf_pid])
+        .status()?;
+    let out = child.wait_with_output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the runner survives SIGTERM and reports a failure"
+    );
+    let last = sb.last_apply()?;
+    assert_eq!(last["result"], "error");
+    assert_eq!(
+        last["error_message"],
+        "terraform apply was killed by signal 15"
+    );
+    assert_eq!(
+        last["orphaned_resources"],
+        json!([{"address": "tailscale_tailnet_key.b", "id": "kB"}])
+    );
+    assert_eq!(
+        sb.state().as_deref(),
+        Some(state_json(3, &[("a", "kA")]).as_str()),
+        "restored"
+    );
+    Ok(())
+}
+
+#[test]
+fn sigterm_while_waiting_for_the_lock_gives_up_at_once() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let pidfile = sb.root.path().join("tf.pid");
+    let first = sb.spawn(
+        &["apply"],
+        &[
+            ("TF_FAKE_SLEEP", "3"),
+            ("TF_FAKE_PIDFILE", pidfile.to_str().unwrap()),
+        ],
+    )?;
+    wait_until(std::time::Duration::from_secs(20), "the first run", || {
+        pidfile.exists()
+    })?;
+    let waiting = sb.spawn(&["apply", "--lock-timeout", "600"], &[])?;
+    // Signal only once the runner catches SIGTERM (bit 15 of SigCgt in /proc/PID/status).
+    let status = format!("/proc/{}/status", waiting.id());
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "the SIGTERM handler",
+        || {
+            std::fs::read_to_string(&status).is_ok_and(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("SigCgt:"))
+                    .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+                    .is_some_and(|mask| mask & (1 << (15 - 1)) != 0)
+            })
+        },
+    )?;
+    std::process::Command::new("kill")
+        .args(["-TERM", &waiting.id().to_string()])
+        .status()?;
+    let out = waiting.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: stopped by signal 15 before the lock was free"),
+        "{stderr}"
+    );
+    assert_eq!(
+        first.wait_with_output()?.status.code(),
+        Some(0),
+        "the lock holder is unaffected"
+    );
+    Ok(())
+}
