@@ -32,10 +32,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(tf_provider::serve(
-        "tailscale",
-        TailscaleProvider::default(),
-    )) {
+    let serve = async {
+        // Like go-plugin's Serve, which every real provider runs: SIGINT (a terminal's Ctrl-C,
+        // which reaches the whole process group) is eaten, since terraform decides when its
+        // plugins stop. SIGTERM keeps its default action, as in Go. There is no parent-death
+        // watch either: a plugin whose terraform was killed finishes its calls.
+        tokio::spawn(async { while tokio::signal::ctrl_c().await.is_ok() {} });
+        tf_provider::serve("tailscale", TailscaleProvider::default()).await
+    };
+    match runtime.block_on(serve) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("terraform-provider-tailscale: {e:#}");

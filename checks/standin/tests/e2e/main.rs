@@ -473,6 +473,58 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
     Ok(())
 }
 
+/// A stop signal arrives while the API has created the key but not yet answered; afterwards
+/// every key in the tailnet must be tracked by the state or reported as an orphan.
+fn stop_during_a_create(signal: &str, group: bool) -> Result<()> {
+    let world = World::new()?;
+    world.tailnet_do(&["slow-create", "5", "--commit", "before-sleep"])?;
+    let runner = world.spawn_runner(&["apply"])?;
+    let pid = runner.id();
+    wait_until(
+        || Ok(world.tailnet()?.count("create") == 1),
+        "the key to exist",
+    )?;
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
+    kill(signal, &target)?;
+    let run = finish(runner)?;
+    ensure!(run.code.is_some(), "the runner outlived {signal}: {run:?}");
+    let last = world.last_apply()?;
+    let orphans: Vec<String> = last["orphaned_resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str().map(str::to_owned))
+        .collect();
+    let tracked = world.state_ids()?;
+    for id in world.tailnet_ids()? {
+        ensure!(
+            tracked.contains(&id) || orphans.contains(&id),
+            "{signal}: key {id} is neither in state {tracked:?} nor reported {orphans:?}\n{run:?}"
+        );
+    }
+    assert_no_torn_files(&world)?;
+    world.tailnet_do(&["slow-create", "0"])?;
+    world.apply()?.expect(0, &format!("apply after {signal}"))?;
+    Ok(())
+}
+
+#[test]
+fn f4_sigterm_to_the_runner_alone_lets_terraform_finish() -> Result<()> {
+    // systemd stopping a unit with KillMode=mixed: SIGTERM to the main process only.
+    stop_during_a_create("-TERM", false)
+}
+
+#[test]
+fn f5_ctrl_c_to_the_process_group_lets_terraform_finish() -> Result<()> {
+    // Ctrl-C in a terminal: SIGINT to the runner, terraform and the provider (which ignores it,
+    // as go-plugin does); terraform stops gracefully after the create it is waiting for.
+    stop_during_a_create("-INT", true)
+}
+
 #[test]
 fn g_concurrent_applies_are_serialised() -> Result<()> {
     let world = World::new()?;
