@@ -158,7 +158,7 @@ pub struct World {
 }
 
 impl World {
-    /// A simulated tailnet whose one OAuth client owns `tag:ci`, and the seed example config.
+    /// A simulated tailnet whose one OAuth client owns the seed key's tags, and the seed config.
     pub fn new() -> Result<Self> {
         install()?;
         let dir = tempfile::Builder::new().prefix("e2e-").tempdir()?;

@@ -16,7 +16,7 @@ use common::{
     terraform_child, wait_until, with_tags,
 };
 
-fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>> {
+fn as_list<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>> {
     value
         .as_array()
         .with_context(|| format!("{what} is not a list: {value}"))
@@ -39,7 +39,7 @@ fn a_first_apply_creates_one_key_and_leaks_no_secret() -> Result<()> {
         code == Some(0),
         "status --json exits 0 after a good apply, got {code:?}"
     );
-    let keys = object(&status["managed_keys"], "managed_keys")?;
+    let keys = as_list(&status["managed_keys"], "managed_keys")?;
     ensure!(keys.len() == 1, "status lists one key: {keys:?}");
     let listed = &keys[0];
     ensure!(
@@ -52,7 +52,7 @@ fn a_first_apply_creates_one_key_and_leaks_no_secret() -> Result<()> {
         listed["id"],
         key.id
     );
-    ensure!(listed["tags"] == json!(["tag:ci"]), "tags: {listed}");
+    ensure!(listed["tags"] == seed_key()?["tags"], "tags: {listed}");
     ensure!(
         listed["expires_at"] == key.expires.as_str(),
         "expires_at {} vs tailnet {}",
@@ -450,7 +450,7 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
     );
     let key = world.tailnet_ids()?;
     let last = world.last_apply()?;
-    let orphans: Vec<&str> = object(&last["orphaned_resources"], "orphaned_resources")?
+    let orphans: Vec<&str> = as_list(&last["orphaned_resources"], "orphaned_resources")?
         .iter()
         .filter_map(|o| o["id"].as_str())
         .collect();
