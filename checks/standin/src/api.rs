@@ -75,6 +75,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// facts §3 Base: `{base_url}/api/v2/tailnet/{tailnet}/keys[/{id}]`, used in error texts.
     fn url(&self, id: Option<&str>) -> String {
         let base = self.base_url.trim_end_matches('/');
         match id {
@@ -275,6 +276,7 @@ fn sorted(mut tags: Vec<String>) -> Vec<String> {
     tags
 }
 
+/// The created key: `tskey-auth-<id>-<secret>`, 0 seconds meaning 90 days (facts §3 Create).
 fn new_key(request: &CreateRequest) -> anyhow::Result<Key> {
     let id = sim::new_id()?;
     let now = sim::now();

@@ -252,7 +252,7 @@ impl Resource for TailnetKey {
     ) -> Option<(KeyState, ValueEmpty, Vec<AttributePath>)> {
         let mut plan = proposed;
         apply_defaults(&mut plan, &config);
-        // UseStateForUnknown on every computed attribute.
+        // facts §2 Schema: UseStateForUnknown on every computed attribute.
         plan.id = prior.id.clone();
         plan.key = prior.key.clone();
         plan.created_at = prior.created_at.clone();
@@ -265,7 +265,7 @@ impl Resource for TailnetKey {
             plan.user_id = prior.user_id.clone();
         }
 
-        // RequiresReplace on these, when the value changes.
+        // facts §2 Schema: RequiresReplace on these, when the value changes.
         let mut replace = Vec::new();
         let changed = [
             ("reusable", plan.reusable != prior.reusable),

@@ -312,7 +312,7 @@ pub fn in_seconds(t: OffsetDateTime, seconds: i64) -> OffsetDateTime {
     t + Duration::seconds(seconds)
 }
 
-/// A key or client id shaped like the real ones (`k…CNTRL`).
+/// A key or client id shaped like the real ones (`k…CNTRL`, facts §3 Create).
 pub fn new_id() -> Result<String> {
     Ok(format!("k{}CNTRL", random_alnum(12)?))
 }
