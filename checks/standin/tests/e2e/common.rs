@@ -161,7 +161,11 @@ impl World {
     /// A simulated tailnet whose one OAuth client owns the seed key's tags, and the seed config.
     pub fn new() -> Result<Self> {
         install()?;
-        let dir = tempfile::Builder::new().prefix("e2e-").tempdir()?;
+        // E2E_KEEP=1 keeps every world's directory for a post-mortem.
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-")
+            .disable_cleanup(std::env::var_os("E2E_KEEP").is_some())
+            .tempdir()?;
         let world = Self {
             state: dir.path().join("state"),
             sim: SimFile::new(dir.path().join("tailnet.json")),
