@@ -413,9 +413,15 @@ in
         LoadCredential = lib.optional (cfg.credentialsFile != null) "tailscale-oauth:${cfg.credentialsFile}";
         StateDirectory = lib.removePrefix stateRoot cfg.stateDir;
         StateDirectoryMode = "0700";
-        # Longer than the runner's lock timeout (300 s) plus an apply. On timeout systemd sends SIGTERM,
-        # terraform saves its state, and the runner never kills terraform itself.
+        # Longer than the runner's lock timeout (300 s) plus an apply. On timeout (or stop) systemd
+        # sends SIGTERM; the runner never kills terraform itself.
         TimeoutStartSec = "15min";
+        # SIGTERM to the runner only. With the default (control-group) it would also reach the
+        # provider plugin, which dies on it mid-request: a key the API had just created would be
+        # tracked nowhere. The runner instead forwards one SIGINT to terraform, which lets the
+        # requests in flight finish (providers ignore SIGINT), saves its state and exits; the
+        # runner then records the failure. Whatever is still running after TimeoutStopSec is killed.
+        KillMode = "mixed";
 
         # Hardening (check with `systemd-analyze security tailscale-manager`).
         # It runs as root so that `sudo tailscale-manager apply` and the unit share one state directory

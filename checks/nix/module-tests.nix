@@ -267,6 +267,7 @@ in
         RestrictNamespaces
         UMask
         TimeoutStartSec
+        KillMode
         ;
       noExtraWritablePaths = !(seedSvc ? ReadWritePaths);
     };
@@ -291,6 +292,7 @@ in
       RestrictNamespaces = true;
       UMask = "0077";
       TimeoutStartSec = "15min";
+      KillMode = "mixed";
       noExtraWritablePaths = true;
     };
   };

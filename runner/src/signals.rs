@@ -1,32 +1,61 @@
-//! SIGTERM and SIGINT do not stop the runner at once: they reach terraform too (systemd
-//! signals the whole unit, a terminal the whole process group), terraform shuts down
-//! gracefully and saves its state, and the runner then restores and records the failure.
-//! The handler only notes the signal; exec resets it to the default, so terraform and its
-//! providers still get the normal behaviour.
+//! Stopping gracefully. terraform runs in its own process group, so a terminal's Ctrl-C and a
+//! `KillMode=mixed` systemd stop reach only the runner. The runner then forwards one SIGINT to
+//! terraform for each SIGTERM/SIGINT it receives: terraform stops starting new operations,
+//! waits for the ones in flight (its providers ignore SIGINT, so an API call that is creating
+//! a key finishes and the key is saved), writes its state and exits; the runner then restores
+//! and records the failure like any other. A second signal means what a second Ctrl-C means
+//! to terraform: stop now.
+//!
+//! The handler only stores the signal and calls `kill(2)`, both async-signal-safe; exec
+//! resets it to the default, so terraform and its providers keep their own behaviour.
 use std::sync::atomic::{AtomicI32, Ordering};
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// The running terraform's pid, 0 when none runs.
+static CHILD: AtomicI32 = AtomicI32::new(0);
 
 unsafe extern "C" {
     /// POSIX `signal(2)`; glibc installs the handler with `SA_RESTART`, so interrupted
     /// reads and waits resume.
     fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    /// POSIX `kill(2)`.
+    fn kill(pid: i32, signum: i32) -> i32;
 }
 
-extern "C" fn note(signum: i32) {
-    // Only an atomic store: async-signal-safe.
+extern "C" fn on_signal(signum: i32) {
     RECEIVED.store(signum, Ordering::SeqCst);
+    forward();
 }
 
-/// From now on, SIGTERM/SIGINT are noted instead of ending the process.
+fn forward() {
+    let pid = CHILD.load(Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe and takes plain integers.
+        unsafe {
+            kill(pid, SIGINT);
+        }
+    }
+}
+
+/// From now on, SIGTERM/SIGINT are noted and forwarded instead of ending the process.
 pub fn defer_termination() {
-    // SAFETY: `note` is async-signal-safe and lives for the whole program.
+    // SAFETY: `on_signal` is async-signal-safe and lives for the whole program.
     unsafe {
-        signal(SIGTERM, note);
-        signal(SIGINT, note);
+        signal(SIGTERM, on_signal);
+        signal(SIGINT, on_signal);
+    }
+}
+
+/// Records the running terraform (`Some(pid)`) or its end (`None`). A signal that arrived
+/// just before terraform started is forwarded at once.
+pub fn set_child(pid: Option<u32>) {
+    let pid = pid.and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
+    CHILD.store(pid, Ordering::SeqCst);
+    if pid > 0 && received().is_some() {
+        forward();
     }
 }
 

@@ -6,7 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -177,6 +177,9 @@ impl Terraform {
                     .map(|(k, v)| (k, v)),
             )
             .stdin(Stdio::null())
+            // Its own process group: stop signals reach terraform only through the runner,
+            // once (see signals.rs), never twice.
+            .process_group(0)
             // Piped so every line can be scrubbed of secrets before anyone sees it.
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -229,6 +232,7 @@ impl Terraform {
                 self.bin.display()
             )
         })?;
+        crate::signals::set_child(Some(child.id()));
         let stderr = child.stderr.take().expect("stderr is piped");
         let scrubber = self.scrubber.clone();
         let stderr_thread = std::thread::spawn(move || {
@@ -261,9 +265,9 @@ impl Terraform {
                 },
             }
         });
-        let status = child
-            .wait()
-            .with_context(|| format!("cannot wait for {}", self.bin.display()))?;
+        let status = child.wait();
+        crate::signals::set_child(None);
+        let status = status.with_context(|| format!("cannot wait for {}", self.bin.display()))?;
         let stderr_tail = stderr_thread.join().unwrap_or_default();
         run.exit = Some(status);
         run.stdout_tail = tail.0;

@@ -352,53 +352,55 @@ fn an_empty_state_left_by_a_failed_first_run_is_no_failed_state() -> Result<()> 
     Ok(())
 }
 
-#[test]
-fn sigterm_lets_terraform_stop_and_the_runner_still_records_the_failure() -> Result<()> {
-    // systemd's TimeoutStartSec sends SIGTERM to the whole unit: runner and terraform.
-    let sb = Sandbox::new()?;
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
-    let partial = sb.file(
-        "partial.tfstate",
-        &state_json(4, &[("a", "kA"), ("b", "kB")]),
-    )?;
+/// Starts an apply whose terraform sleeps; returns the runner once terraform runs.
+fn start_interruptible_apply(sb: &Sandbox, partial: &str) -> Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
     let pidfile = sb.root.path().join("tf.pid");
-    let child = sb.spawn(
-        &["apply"],
-        &[
-            ("TF_FAKE_SLEEP", "30"),
-            ("TF_FAKE_PIDFILE", pidfile.to_str().unwrap()),
-            ("TF_FAKE_STATE", &partial),
-        ],
-    )?;
+    let child = sb
+        .command(
+            &["apply"],
+            &[
+                ("TF_FAKE_SLEEP", "30"),
+                ("TF_FAKE_PIDFILE", pidfile.to_str().unwrap()),
+                ("TF_FAKE_STATE", partial),
+            ],
+        )
+        // Its own process group, like a shell job, so the test can signal "the terminal's
+        // foreground group" without signalling itself.
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
     wait_until(
         std::time::Duration::from_secs(20),
         "terraform to start",
         || std::fs::read_to_string(&pidfile).is_ok_and(|p| !p.trim().is_empty()),
     )?;
-    let tf_pid = std::fs::read_to_string(&pidfile)?.trim().to_string();
-    // terraform saves what it has before it exits (here: the partial state).
-    std::fs::copy(&partial, sb.state_path())?;
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()?;
-    std::process::Command::new("kill")
-        .args(["-TERM", &tf_pid])
-        .status()?;
-    let out = child.wait_with_output()?;
+    Ok(child)
+}
+
+fn assert_stopped_gracefully(sb: &Sandbox, out: std::process::Output) -> Result<()> {
     assert_eq!(
         out.status.code(),
         Some(1),
-        "the runner survives SIGTERM and reports a failure"
+        "the runner waits for terraform and reports a failure"
+    );
+    let log = std::fs::read_to_string(&sb.log)?;
+    assert_eq!(
+        log.matches("SIGNAL INT").count(),
+        1,
+        "terraform gets exactly one interrupt (two would make it stop at once)"
     );
     let last = sb.last_apply()?;
     assert_eq!(last["result"], "error");
     assert_eq!(
         last["error_message"],
-        "terraform apply was killed by signal 15"
+        "terraform apply exited with status 1: Interrupt received. Gracefully shutting down..."
     );
     assert_eq!(
         last["orphaned_resources"],
-        json!([{"address": "tailscale_tailnet_key.b", "id": "kB"}])
+        json!([{"address": "tailscale_tailnet_key.b", "id": "kB"}]),
+        "the key terraform saved while stopping is reported"
     );
     assert_eq!(
         sb.state().as_deref(),
@@ -406,6 +408,39 @@ fn sigterm_lets_terraform_stop_and_the_runner_still_records_the_failure() -> Res
         "restored"
     );
     Ok(())
+}
+
+#[test]
+fn sigterm_to_the_runner_stops_terraform_gracefully_and_is_recorded() -> Result<()> {
+    // systemd with KillMode=mixed (the NixOS unit): SIGTERM to the runner only.
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let partial = sb.file(
+        "partial.tfstate",
+        &state_json(4, &[("a", "kA"), ("b", "kB")]),
+    )?;
+    let child = start_interruptible_apply(&sb, &partial)?;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    assert_stopped_gracefully(&sb, child.wait_with_output()?)
+}
+
+#[test]
+fn ctrl_c_reaches_terraform_once_through_the_runner() -> Result<()> {
+    // A terminal signals its foreground process group; terraform runs in a group of its own.
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let partial = sb.file(
+        "partial.tfstate",
+        &state_json(4, &[("a", "kA"), ("b", "kB")]),
+    )?;
+    let child = start_interruptible_apply(&sb, &partial)?;
+    let group = format!("-{}", child.id());
+    std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()?;
+    assert_stopped_gracefully(&sb, child.wait_with_output()?)
 }
 
 #[test]
