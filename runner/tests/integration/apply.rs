@@ -125,14 +125,18 @@ fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
         "terraform.tfstate is private"
     );
     assert_eq!(mode(&sb.state_dir.join(".terraform")), 0o700);
-    assert_eq!(mode(&sb.state_dir.join(".terraform.lock.hcl")), 0o600);
+    assert_eq!(
+        mode(&sb.state_dir.join(".terraform.lock.hcl")),
+        0o600,
+        "files are private (0600)"
+    );
     let installed = sb.state_dir.join("main.tf.json");
     assert_eq!(
         std::fs::read_to_string(&installed)?,
         CONFIG,
         "config installed verbatim"
     );
-    assert_eq!(mode(&installed), 0o600);
+    assert_eq!(mode(&installed), 0o600, "files are private (0600)");
     let last = sb.last_apply()?;
     assert_eq!(last["result"], "ok");
     assert_eq!(last["action"], "apply");
@@ -160,7 +164,11 @@ fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
         ts.ends_with("+00:00") && ts.as_bytes()[19] == b'.',
         "timestamp format: {ts}"
     );
-    assert_eq!(mode(&sb.state_dir.join("last-apply.json")), 0o600);
+    assert_eq!(
+        mode(&sb.state_dir.join("last-apply.json")),
+        0o600,
+        "files are private (0600)"
+    );
 
     let (code, status) = sb.status_json()?;
     assert_eq!(code, Some(0), "status exits 0 after a successful apply");
@@ -343,7 +351,7 @@ fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
     );
     assert!(out.stdout.contains("changes pending"), "{}", out.stdout);
     let out = sb.run(&["plan"], &[])?;
-    assert_eq!(out.code, Some(0));
+    assert_eq!(out.code, Some(0), "expected success: {}", out.stderr);
     assert!(out.stdout.contains("no changes pending"), "{}", out.stdout);
     let args: Vec<String> = sb.invocations().into_iter().map(|c| c.args).collect();
     assert_eq!(
@@ -425,7 +433,7 @@ fn a_state_left_world_readable_is_tightened() -> Result<()> {
     std::fs::set_permissions(sb.state_path(), std::fs::Permissions::from_mode(0o644))?;
     let out = sb.run(&["apply"], &[])?;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(mode(&sb.state_path()), 0o600);
+    assert_eq!(mode(&sb.state_path()), 0o600, "files are private (0600)");
     assert!(
         out.stderr.contains("from mode 0644 to 0600"),
         "{}",

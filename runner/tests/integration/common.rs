@@ -128,6 +128,15 @@ impl Sandbox {
         std::fs::read_to_string(self.state_path()).ok()
     }
 
+    /// Asserts terraform.tfstate holds exactly `expected`, byte for byte.
+    pub fn assert_state(&self, expected: &str, why: &str) {
+        assert_eq!(
+            self.state().as_deref(),
+            Some(expected),
+            "terraform.tfstate: {why}"
+        );
+    }
+
     /// Puts a state in place as if an earlier run had written it.
     pub fn seed_state(&self, content: &str) -> Result<()> {
         std::fs::create_dir_all(&self.state_dir)?;

@@ -38,10 +38,9 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
     let env = partial_failure(&sb)?;
     let out = sb.run(&["apply"], &env_refs(&env))?;
     assert_eq!(out.code, Some(1), "a failed apply exits 1: {}", out.stderr);
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(3, &[("a", "kA")]).as_str()),
-        "the pre-run state is back, byte for byte"
+    sb.assert_state(
+        &state_json(3, &[("a", "kA")]),
+        "the pre-run state is back, byte for byte",
     );
     let failed = sb.backups(".failed.tfstate");
     assert_eq!(failed.len(), 1, "the state terraform left is kept");
@@ -49,7 +48,7 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
         std::fs::read_to_string(&failed[0])?,
         state_json(6, &[("a", "kA"), ("b", "kB")])
     );
-    assert_eq!(mode(&failed[0]), 0o600);
+    assert_eq!(mode(&failed[0]), 0o600, "files are private (0600)");
 
     let last = sb.last_apply()?;
     assert_eq!(last["result"], "error");
@@ -95,11 +94,15 @@ fn keep_leaves_terraforms_state_and_reports_no_orphans() -> Result<()> {
     let sb = Sandbox::new()?;
     let env = partial_failure(&sb)?;
     let out = sb.run(&["apply", "--on-failure", "keep"], &env_refs(&env))?;
-    assert_eq!(out.code, Some(1));
     assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(6, &[("a", "kA"), ("b", "kB")]).as_str()),
-        "the state records what really exists"
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
+    sb.assert_state(
+        &state_json(6, &[("a", "kA"), ("b", "kB")]),
+        "the state records what really exists",
     );
     let last = sb.last_apply()?;
     assert_eq!(last["orphaned_resources"], json!([]));
@@ -118,7 +121,12 @@ fn a_first_run_failure_removes_the_partial_state_and_lists_everything_it_created
         &["apply"],
         &[("TF_FAKE_STATE", &failed), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert!(
         sb.state().is_none(),
         "no state existed before, so none after restore"
@@ -152,7 +160,12 @@ fn a_failure_that_changed_nothing_leaves_no_failed_backup() -> Result<()> {
         &["apply"],
         &[("TF_FAKE_STDOUT", &lines), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert!(sb.backups(".failed.tfstate").is_empty(), "nothing to keep");
     let last = sb.last_apply()?;
     assert_eq!(last["failed_state_path"], serde_json::Value::Null);
@@ -168,9 +181,9 @@ fn a_failure_that_changed_nothing_leaves_no_failed_backup() -> Result<()> {
             .unwrap()
             .contains("401 Unauthorized")
     );
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(3, &[("a", "kA")]).as_str())
+    sb.assert_state(
+        &state_json(3, &[("a", "kA")]),
+        "unchanged by the failed run",
     );
     Ok(())
 }
@@ -180,7 +193,12 @@ fn init_failure_is_recorded_and_changes_nothing() -> Result<()> {
     let sb = Sandbox::new()?;
     sb.seed_state(&state_json(3, &[("a", "kA")]))?;
     let out = sb.run(&["apply"], &[("TF_FAKE_INIT_EXIT", "1")])?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert_eq!(
         sb.verbs(),
         ["init"],
@@ -194,9 +212,9 @@ fn init_failure_is_recorded_and_changes_nothing() -> Result<()> {
         ),
         "{last}"
     );
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(3, &[("a", "kA")]).as_str())
+    sb.assert_state(
+        &state_json(3, &[("a", "kA")]),
+        "unchanged by the failed run",
     );
     Ok(())
 }
@@ -220,7 +238,12 @@ fn secrets_printed_by_terraform_never_reach_our_output_or_files() -> Result<()> 
             ("TF_FAKE_EXIT", "1"),
         ],
     )?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert_no_secrets(&out.all(), "the runner's output");
     assert!(
         out.stderr.contains("[REDACTED]"),
@@ -264,9 +287,9 @@ fn terraform_killed_by_a_signal_is_reported_and_the_state_restored() -> Result<(
         last["error_message"],
         "terraform apply was killed by signal 9"
     );
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(3, &[("a", "kA")]).as_str())
+    sb.assert_state(
+        &state_json(3, &[("a", "kA")]),
+        "restored after terraform was killed",
     );
     Ok(())
 }
@@ -342,7 +365,12 @@ fn an_empty_state_left_by_a_failed_first_run_is_no_failed_state() -> Result<()> 
         &["apply"],
         &[("TF_FAKE_STATE", &empty), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert!(
         sb.backups(".failed.tfstate").is_empty(),
         "an empty file is not a state to keep"
@@ -402,11 +430,7 @@ fn assert_stopped_gracefully(sb: &Sandbox, out: std::process::Output) -> Result<
         json!([{"address": "tailscale_tailnet_key.b", "id": "kB"}]),
         "the key terraform saved while stopping is reported"
     );
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(3, &[("a", "kA")]).as_str()),
-        "restored"
-    );
+    sb.assert_state(&state_json(3, &[("a", "kA")]), "restored");
     Ok(())
 }
 
@@ -476,7 +500,11 @@ fn sigterm_while_waiting_for_the_lock_gives_up_at_once() -> Result<()> {
         .args(["-TERM", &waiting.id().to_string()])
         .status()?;
     let out = waiting.wait_with_output()?;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1 (the operation failed)"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("error: stopped by signal 15 before the lock was free"),

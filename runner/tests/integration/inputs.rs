@@ -17,14 +17,24 @@ fn assert_not_a_panic(out: &Output) {
 fn usage_errors_exit_2_with_a_pointer_to_help() -> Result<()> {
     let sb = Sandbox::new()?;
     let out = sb.run(&["apply", "--x"], &[])?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     assert_eq!(
         out.stderr,
         "error: unknown option '--x' (see tailscale-manager --help)\n"
     );
     assert!(!sb.state_dir.exists(), "a usage error touches nothing");
     let out = sb.run(&["status"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "0")])?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     assert_eq!(
         out.stderr,
         "error: TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got '0'\n"
@@ -93,7 +103,12 @@ fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
         );
     }
     let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("apply needs --config FILE"),
         "{}",
@@ -110,7 +125,12 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
         format!("TAILSCALE_OAUTH_CLIENT_SECRET={OAUTH_SECRET}\n"),
     )?;
     let out = sb.run(&["apply"], &[])?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     let creds = sb.credentials.display();
     assert_eq!(
         out.stderr,
@@ -129,7 +149,12 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
         format!("TAILSCALE_OAUTH_CLIENT_ID=x\n{OAUTH_SECRET}\n"),
     )?;
     let out = sb.run(&["apply"], &[])?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     assert_eq!(
         out.stderr,
         format!("error: credentials file {creds}: line 2 is not KEY=VALUE\n")
@@ -207,12 +232,12 @@ fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
     );
     let backups = sb.backups(".tfstate");
     assert_eq!(backups.len(), 1, "the good backup was not pruned");
-    assert_eq!(std::fs::read_to_string(&backups[0])?, good);
     assert_eq!(
-        sb.state().as_deref(),
-        Some(torn),
-        "the corrupt file is left for inspection"
+        std::fs::read_to_string(&backups[0])?,
+        good,
+        "the backup is the good state"
     );
+    sb.assert_state(torn, "the corrupt file is left for inspection");
     Ok(())
 }
 
@@ -223,7 +248,12 @@ fn a_missing_terraform_binary_is_a_configuration_error() -> Result<()> {
         &["apply"],
         &[("TAILSCALE_MANAGER_TERRAFORM_BIN", "/nonexistent/terraform")],
     )?;
-    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "expected exit 2 (usage or configuration error): {}",
+        out.stderr
+    );
     assert_eq!(
         out.stderr,
         "error: terraform binary /nonexistent/terraform does not exist or is not a file; pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN\n"

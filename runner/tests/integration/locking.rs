@@ -65,7 +65,7 @@ fn concurrent_applies_are_serialised_and_both_recorded() -> Result<()> {
     let first = first.wait_with_output()?;
     let second = second.wait_with_output()?;
     let second_stderr = String::from_utf8_lossy(&second.stderr);
-    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(first.status.code(), Some(0), "the first run succeeds");
     assert_eq!(second.status.code(), Some(0), "{second_stderr}");
     assert!(
         second_stderr.contains("waiting up to 60s for another tailscale-manager run"),

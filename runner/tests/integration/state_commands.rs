@@ -49,7 +49,7 @@ fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
     )?;
     assert_eq!(out.code, Some(0), "needs no credentials: {}", out.stderr);
     let backups = sb.backups(".tfstate");
-    assert_eq!(backups.len(), 1);
+    assert_eq!(backups.len(), 1, "one backup made");
     assert!(
         out.stdout.contains(backups[0].to_str().unwrap()),
         "{}",
@@ -72,14 +72,10 @@ fn restore_state_brings_back_the_newest_backup_after_saving_the_current_state() 
     std::fs::write(sb.state_path(), &current)?;
     let out = sb.run(&["restore-state"], &[])?;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(old.as_str()),
-        "the newest backup is back"
-    );
-    assert_eq!(mode(&sb.state_path()), 0o600);
+    sb.assert_state(&old, "the newest backup is back");
+    assert_eq!(mode(&sb.state_path()), 0o600, "files are private (0600)");
     let backups = sb.backups(".tfstate");
-    assert_eq!(backups.len(), 2);
+    assert_eq!(backups.len(), 2, "the first backup plus the replaced state");
     assert_eq!(
         std::fs::read_to_string(&backups[1])?,
         current,
@@ -95,14 +91,19 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
     sb.seed_state(&current)?;
     let bad = sb.file("bad.tfstate", "{\"version\": 4, \"resources\": [")?;
     let out = sb.run(&["restore-state", &bad], &[])?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("is not a valid terraform state"),
         "{}",
         out.stderr
     );
     assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
-    assert_eq!(sb.state().as_deref(), Some(current.as_str()));
+    sb.assert_state(&current, "a refused restore changes nothing");
     assert!(
         sb.backups(".tfstate").is_empty(),
         "nothing backed up for a refused restore"
@@ -111,10 +112,7 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
     let good = sb.file("good.tfstate", &state_json(2, &[("a", "kA")]))?;
     let out = sb.run(&["restore-state", &good], &[])?;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(
-        sb.state().as_deref(),
-        Some(state_json(2, &[("a", "kA")]).as_str())
-    );
+    sb.assert_state(&state_json(2, &[("a", "kA")]), "restored from FILE");
     Ok(())
 }
 
@@ -122,7 +120,12 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
 fn restore_state_without_backups_says_so() -> Result<()> {
     let sb = Sandbox::new()?;
     let out = sb.run(&["restore-state"], &[])?;
-    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "expected exit 1 (the operation failed): {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("holds no backups to restore"),
         "{}",
