@@ -162,6 +162,7 @@ pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
         started: Instant::now(),
         backup: None,
         pre_state: None,
+        pre_parsed: None,
     };
     let result = attempt.run();
     if let Err(err) = &result {
@@ -183,6 +184,8 @@ struct Attempt<'a> {
     backup: Option<PathBuf>,
     /// terraform.tfstate as it was before terraform ran (None: there was none).
     pre_state: Option<Vec<u8>>,
+    /// The same, parsed (it is validated before anything runs).
+    pre_parsed: Option<state::State>,
 }
 
 impl Attempt<'_> {
@@ -202,13 +205,14 @@ impl Attempt<'_> {
         let tf = terraform(self.opts, Some(&credentials))?;
         self.pre_state = state::read(&self.state_path())?;
         if let Some(bytes) = &self.pre_state {
-            state::parse(bytes).map_err(|e| {
+            let parsed = state::parse(bytes).map_err(|e| {
                 anyhow!(
                     "{} is corrupt ({e}); nothing was changed. Put a good state back with \
                      `tailscale-manager restore-state` (newest backup) or `restore-state FILE`",
                     self.state_path().display()
                 )
             })?;
+            self.pre_parsed = Some(parsed);
             let path = backup::create(self.dir(), bytes, Kind::PreRun)
                 .context("cannot back up terraform.tfstate; nothing was changed")?;
             backup::prune(
@@ -279,9 +283,16 @@ impl Attempt<'_> {
         eprintln!("error: {verb} failed");
         eprintln!("{message}");
         for o in &orphans {
+            let adopt = match &failed_path {
+                Some(path) => format!(
+                    ", or track it again with `tailscale-manager restore-state {}`",
+                    path.display()
+                ),
+                None => String::new(),
+            };
             eprintln!(
-                "warning: orphaned {} (id {}): it exists in the tailnet but is no longer in the state; \
-                 delete it in the admin console or re-run with --on-failure keep",
+                "warning: orphaned {} (id {}): it exists in the tailnet but is no longer in the \
+                 state; delete it in the admin console{adopt}",
                 o.address, o.id
             );
         }
@@ -310,9 +321,7 @@ impl Attempt<'_> {
                 return Ok(Vec::new());
             }
         };
-        // The pre-run state parsed before terraform ran.
-        let restored = self.pre_state.as_deref().map(state::parse).transpose()?;
-        Ok(state::orphans(&failed, restored.as_ref()))
+        Ok(state::orphans(&failed, self.pre_parsed.as_ref()))
     }
 
     fn record(&self, changes: Option<Changes>, error: Option<ErrorDetails>) -> Result<()> {
