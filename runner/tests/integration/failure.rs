@@ -76,6 +76,15 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
         "{}",
         out.stderr
     );
+    let adopt = format!(
+        "track it again with `tailscale-manager restore-state {}`",
+        failed[0].display()
+    );
+    assert!(
+        out.stderr.contains(&adopt),
+        "the warning says how to adopt the orphan: {}",
+        out.stderr
+    );
 
     let (code, status) = sb.status_json()?;
     assert_eq!(code, Some(1), "status exits 1 after a failure");
