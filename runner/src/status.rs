@@ -473,17 +473,17 @@ impl Report {
         let _ = writeln!(o, "Terraform state: {found}");
         let _ = writeln!(o, "Managed keys: {}", self.keys.len());
         for k in &self.keys {
-            let what = if k.key.description.is_empty() {
-                &k.key.address
-            } else {
-                &k.key.description
+            // The seed's "✓ id — description"; the address line below names keys without one.
+            let what = match k.key.description.as_str() {
+                "" => String::new(),
+                description => format!(" — {description}"),
             };
             let why = match (k.key.invalid, k.expired) {
                 (true, _) => " (invalid: expired, revoked or deleted)",
                 (false, true) => " (expired)",
                 _ => "",
             };
-            let _ = writeln!(o, "  {} {} — {what}{why}", mark(k), k.key.id);
+            let _ = writeln!(o, "  {} {}{what}{why}", mark(k), k.key.id);
             let _ = writeln!(o, "     address: {}", k.key.address);
             let _ = writeln!(o, "     tags: {}", k.key.tags.join(", "));
             if let Some(expires) = &k.key.expires_at {

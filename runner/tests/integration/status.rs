@@ -103,6 +103,21 @@ fn human_output_follows_the_seed_layout() -> Result<()> {
 }
 
 #[test]
+fn a_key_without_description_is_shown_by_id_and_address() -> Result<()> {
+    let mut state: serde_json::Value = serde_json::from_str(&state_json(1, &[("ci", "k1")]))?;
+    state["resources"][0]["instances"][0]["attributes"]["description"] = json!("");
+    let sb = sandbox_with(Some(OK), Some(&state.to_string()))?;
+    let out = sb.run(&["status"], &[])?;
+    assert!(
+        out.stdout
+            .contains("  ✓ k1\n     address: tailscale_tailnet_key.ci\n"),
+        "{}",
+        out.stdout
+    );
+    Ok(())
+}
+
+#[test]
 fn waybar_prints_one_line_with_a_class() -> Result<()> {
     let cases = [
         (
