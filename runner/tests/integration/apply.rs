@@ -351,7 +351,7 @@ fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
     );
     assert!(out.stdout.contains("changes pending"), "{}", out.stdout);
     let out = sb.run(&["plan"], &[])?;
-    assert_eq!(out.code, Some(0), "expected success: {}", out.stderr);
+    out.assert_exit(0);
     assert!(out.stdout.contains("no changes pending"), "{}", out.stdout);
     let args: Vec<String> = sb.invocations().into_iter().map(|c| c.args).collect();
     assert_eq!(

@@ -39,6 +39,22 @@ pub struct Output {
 }
 
 impl Output {
+    /// Asserts the exit code, showing stderr when it is wrong.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) {
+        let meaning = match code {
+            0 => "success",
+            1 => "the operation failed",
+            _ => "usage or configuration error",
+        };
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code} ({meaning}); stderr:\n{}",
+            self.stderr
+        );
+    }
+
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }

@@ -103,12 +103,7 @@ fn keep_leaves_terraforms_state_and_reports_no_orphans() -> Result<()> {
     let sb = Sandbox::new()?;
     let env = partial_failure(&sb)?;
     let out = sb.run(&["apply", "--on-failure", "keep"], &env_refs(&env))?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     sb.assert_state(
         &state_json(6, &[("a", "kA"), ("b", "kB")]),
         "the state records what really exists",
@@ -130,12 +125,7 @@ fn a_first_run_failure_removes_the_partial_state_and_lists_everything_it_created
         &["apply"],
         &[("TF_FAKE_STATE", &failed), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(
         sb.state().is_none(),
         "no state existed before, so none after restore"
@@ -169,12 +159,7 @@ fn a_failure_that_changed_nothing_leaves_no_failed_backup() -> Result<()> {
         &["apply"],
         &[("TF_FAKE_STDOUT", &lines), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(sb.backups(".failed.tfstate").is_empty(), "nothing to keep");
     let last = sb.last_apply()?;
     assert_eq!(last["failed_state_path"], serde_json::Value::Null);
@@ -202,12 +187,7 @@ fn init_failure_is_recorded_and_changes_nothing() -> Result<()> {
     let sb = Sandbox::new()?;
     sb.seed_state(&state_json(3, &[("a", "kA")]))?;
     let out = sb.run(&["apply"], &[("TF_FAKE_INIT_EXIT", "1")])?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert_eq!(
         sb.verbs(),
         ["init"],
@@ -247,12 +227,7 @@ fn secrets_printed_by_terraform_never_reach_our_output_or_files() -> Result<()> 
             ("TF_FAKE_EXIT", "1"),
         ],
     )?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert_no_secrets(&out.all(), "the runner's output");
     assert!(
         out.stderr.contains("[REDACTED]"),
@@ -374,12 +349,7 @@ fn an_empty_state_left_by_a_failed_first_run_is_no_failed_state() -> Result<()> 
         &["apply"],
         &[("TF_FAKE_STATE", &empty), ("TF_FAKE_EXIT", "1")],
     )?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(
         sb.backups(".failed.tfstate").is_empty(),
         "an empty file is not a state to keep"

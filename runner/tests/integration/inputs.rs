@@ -17,24 +17,14 @@ fn assert_not_a_panic(out: &Output) {
 fn usage_errors_exit_2_with_a_pointer_to_help() -> Result<()> {
     let sb = Sandbox::new()?;
     let out = sb.run(&["apply", "--x"], &[])?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     assert_eq!(
         out.stderr,
         "error: unknown option '--x' (see tailscale-manager --help)\n"
     );
     assert!(!sb.state_dir.exists(), "a usage error touches nothing");
     let out = sb.run(&["status"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "0")])?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     assert_eq!(
         out.stderr,
         "error: TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got '0'\n"
@@ -103,12 +93,7 @@ fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
         );
     }
     let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     assert!(
         out.stderr.contains("apply needs --config FILE"),
         "{}",
@@ -125,12 +110,7 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
         format!("TAILSCALE_OAUTH_CLIENT_SECRET={OAUTH_SECRET}\n"),
     )?;
     let out = sb.run(&["apply"], &[])?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     let creds = sb.credentials.display();
     assert_eq!(
         out.stderr,
@@ -149,12 +129,7 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
         format!("TAILSCALE_OAUTH_CLIENT_ID=x\n{OAUTH_SECRET}\n"),
     )?;
     let out = sb.run(&["apply"], &[])?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     assert_eq!(
         out.stderr,
         format!("error: credentials file {creds}: line 2 is not KEY=VALUE\n")
@@ -248,12 +223,7 @@ fn a_missing_terraform_binary_is_a_configuration_error() -> Result<()> {
         &["apply"],
         &[("TAILSCALE_MANAGER_TERRAFORM_BIN", "/nonexistent/terraform")],
     )?;
-    assert_eq!(
-        out.code,
-        Some(2),
-        "expected exit 2 (usage or configuration error): {}",
-        out.stderr
-    );
+    out.assert_exit(2);
     assert_eq!(
         out.stderr,
         "error: terraform binary /nonexistent/terraform does not exist or is not a file; pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN\n"

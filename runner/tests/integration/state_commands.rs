@@ -91,12 +91,7 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
     sb.seed_state(&current)?;
     let bad = sb.file("bad.tfstate", "{\"version\": 4, \"resources\": [")?;
     let out = sb.run(&["restore-state", &bad], &[])?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(
         out.stderr.contains("is not a valid terraform state"),
         "{}",
@@ -120,12 +115,7 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
 fn restore_state_without_backups_says_so() -> Result<()> {
     let sb = Sandbox::new()?;
     let out = sb.run(&["restore-state"], &[])?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(
         out.stderr.contains("holds no backups to restore"),
         "{}",

@@ -77,7 +77,7 @@ fn human_output_follows_the_seed_layout() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
     std::fs::write(sb.state_dir.join("main.tf.json"), CONFIG)?;
     let out = sb.run(&["status"], &[])?;
-    assert_eq!(out.code, Some(0), "expected success: {}", out.stderr);
+    out.assert_exit(0);
     let expected_start = format!(
         "Tailscale Manager — example.com\nState dir: {}\n\nLast apply: 2026-05-31T00:00:00.000000+00:00 (took 1.2 s)\n  Result: ok\n  Changes: 1 added, 0 changed, 0 removed\n\nTerraform state: found (serial 7)\nManaged keys: 3\n  ✓ kGood — good key\n     address: tailscale_tailnet_key.good\n     tags: tag:ci\n     expires: 2099-04-01T00:00:00Z\n  ✗ kRevoked — revoked key (invalid: expired, revoked or deleted)\n",
         sb.state_dir.display()
@@ -163,7 +163,7 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
 fn prometheus_textfile_has_help_type_and_labelled_samples() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
     let out = sb.run(&["status", "--prometheus"], &[])?;
-    assert_eq!(out.code, Some(0), "expected success: {}", out.stderr);
+    out.assert_exit(0);
     let expected = "\
 # HELP tailscale_manager_last_apply_success 1 if the last apply/destroy succeeded, 0 if it failed or no result is recorded.
 # TYPE tailscale_manager_last_apply_success gauge
@@ -191,12 +191,7 @@ tailscale_manager_orphaned_resources 0
     assert_eq!(out.stdout, expected, "the whole textfile, byte for byte");
     let sb = sandbox_with(Some(ERROR), None)?;
     let out = sb.run(&["status", "--prometheus"], &[])?;
-    assert_eq!(
-        out.code,
-        Some(1),
-        "expected exit 1 (the operation failed): {}",
-        out.stderr
-    );
+    out.assert_exit(1);
     assert!(
         out.stdout
             .contains("\ntailscale_manager_last_apply_success 0\n")
