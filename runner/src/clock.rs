@@ -8,32 +8,28 @@ pub fn now() -> OffsetDateTime {
 
 /// `2026-05-31T00:00:00.000000+00:00`: last-apply.json's `timestamp`.
 pub fn iso_micros(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
+    let [y, mo, d, h, mi, s, us] = fields(t);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}+00:00")
 }
 
 /// `20260531T000000123456Z`: backup file names, which sort by time.
 pub fn compact_micros(t: OffsetDateTime) -> String {
+    let [y, mo, d, h, mi, s, us] = fields(t);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}{us:06}Z")
+}
+
+/// Year, month, day, hour, minute, second, microsecond, in UTC.
+fn fields(t: OffsetDateTime) -> [i64; 7] {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
+    [
+        i64::from(t.year()),
+        i64::from(u8::from(t.month())),
+        i64::from(t.day()),
+        i64::from(t.hour()),
+        i64::from(t.minute()),
+        i64::from(t.second()),
+        i64::from(t.microsecond()),
+    ]
 }
 
 /// Parses an RFC 3339 timestamp (terraform state's `expires_at`, last-apply's `timestamp`).

@@ -100,21 +100,25 @@ fn terraform(opts: &Options, credentials: Option<&Credentials>) -> Result<Terraf
     ))
 }
 
+/// What `init` depends on, computed once per command.
+fn fingerprint(tf: &Terraform, config: &Config) -> serde_json::Value {
+    terraform::fingerprint(&tf.bin, &config.value)
+}
+
 /// Runs `terraform init` and remembers what it was run for.
-fn run_init(tf: &Terraform, dir: &Path, config: &Config) -> Result<()> {
-    let fingerprint = terraform::fingerprint(&tf.bin, &config.value);
+fn run_init(tf: &Terraform, dir: &Path, fingerprint: &serde_json::Value) -> Result<()> {
     let run = tf.init()?;
     if !run.success() {
         bail!(run.error_message("init"));
     }
-    terraform::record_init(dir, &fingerprint)
+    terraform::record_init(dir, fingerprint)
 }
 
-/// Runs `terraform init` unless the last successful init was for the same terraform
-/// binary and `terraform` block.
-fn ensure_init(tf: &Terraform, dir: &Path, config: &Config) -> Result<()> {
-    if terraform::needs_init(dir, &terraform::fingerprint(&tf.bin, &config.value)) {
-        run_init(tf, dir, config)
+/// Runs `terraform init` unless the last successful init had the same fingerprint
+/// (terraform binary and `terraform` block).
+fn ensure_init(tf: &Terraform, dir: &Path, fingerprint: &serde_json::Value) -> Result<()> {
+    if terraform::needs_init(dir, fingerprint) {
+        run_init(tf, dir, fingerprint)
     } else {
         eprintln!("terraform init: up to date, skipped");
         Ok(())
@@ -126,7 +130,7 @@ pub fn init(opts: &Options) -> Result<Outcome> {
     let config = load_config(opts, "init")?;
     let tf = terraform(opts, None)?;
     install_config(&opts.state_dir, &config)?;
-    run_init(&tf, &opts.state_dir, &config)?;
+    run_init(&tf, &opts.state_dir, &fingerprint(&tf, &config))?;
     eprintln!("terraform init: done");
     Ok(Outcome::Success)
 }
@@ -137,11 +141,12 @@ pub fn plan(opts: &Options) -> Result<Outcome> {
     let credentials = credentials::load(opts.credentials.as_deref(), &env)?;
     let tf = terraform(opts, Some(&credentials))?;
     install_config(&opts.state_dir, &config)?;
-    ensure_init(&tf, &opts.state_dir, &config)?;
+    let fingerprint = fingerprint(&tf, &config);
+    ensure_init(&tf, &opts.state_dir, &fingerprint)?;
     let mut run = tf.plan()?;
     if run.exit.and_then(|s| s.code()) == Some(1) && run.needs_init() {
         eprintln!("terraform asks for init: running it and planning again");
-        run_init(&tf, &opts.state_dir, &config)?;
+        run_init(&tf, &opts.state_dir, &fingerprint)?;
         run = tf.plan()?;
     }
     match run.exit.and_then(|s| s.code()) {
@@ -225,12 +230,13 @@ impl Attempt<'_> {
             self.backup = Some(path);
         }
         install_config(self.dir(), &config)?;
-        ensure_init(&tf, self.dir(), &config)?;
+        let fingerprint = fingerprint(&tf, &config);
+        ensure_init(&tf, self.dir(), &fingerprint)?;
 
         let mut run = tf.apply(self.action)?;
         if !run.success() && run.needs_init() && !run.log.started_applying {
             eprintln!("terraform asks for init: running it and trying {verb} again");
-            run_init(&tf, self.dir(), &config)?;
+            run_init(&tf, self.dir(), &fingerprint)?;
             run = tf.apply(self.action)?;
         }
         if run.success() {
