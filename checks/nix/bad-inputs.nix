@@ -1,7 +1,12 @@
 # Bad inputs and the error text each must produce. checks/nix/run evaluates every case with
 # nix-instantiate, expects failure and greps stderr for each `expect` string; module-tests.nix checks
 # in Nix that each case fails (and, for assertions, the message text itself).
-#   name = { modules = [ … ]; expect = [ … ]; home = true if it targets the Home Manager module; };
+#   name = { modules = [ … ]; expect = [ … ]; home = true if it targets the Home Manager module;
+#            assertion = true if a module assertion reports it;
+#            realNixos = true if only NixOS's real modules catch it (the stubs accept it; module-tests.nix
+#                        checks that they do, so the mark stays true);
+#            uncatchable = true if the error is one builtins.tryEval cannot catch (Nix aborts), so only
+#                          checks/nix/run's own nix-instantiate per case checks it; };
 { lib, seed }:
 let
   opt = "services.tailscale-manager";
@@ -218,6 +223,55 @@ in
       "The option `${opt}.tag' does not exist"
     ];
   };
+
+  # Mistakes in the unit that NixOS's own declarations reject (nixos/lib/systemd-unit-options.nix,
+  # systemd-lib.nix) and the stub options do not: each stands for a slip in nix/module.nix.
+  unit-type-typo = {
+    modules = with' { } ++ [ { systemd.services.tailscale-manager.serviceConfig.Type = lib.mkForce "oneshoot"; } ];
+    expect = [
+      "Systemd Service field `Type' cannot have value `oneshoot'."
+      "systemd.services.tailscale-manager.serviceConfig"
+    ];
+    realNixos = true;
+  };
+  unit-restart-typo = {
+    modules = with' { } ++ [ { systemd.services.tailscale-manager.serviceConfig.Restart = "on-failur"; } ];
+    expect = [
+      "Systemd Service field `Restart' cannot have value `on-failur'."
+      "systemd.services.tailscale-manager.serviceConfig"
+    ];
+    realNixos = true;
+  };
+  unit-set-in-service-config = {
+    # NixOS renders serviceConfig values with toString when it writes the unit file.
+    modules = with' { } ++ [ { systemd.services.tailscale-manager.serviceConfig.Environment.FOO = "x"; } ];
+    expect = [ "cannot coerce a set to a string" ];
+    realNixos = true;
+    uncatchable = true;
+  };
+  unit-after-without-suffix = {
+    modules = with' { } ++ [ { systemd.services.tailscale-manager.after = [ "network-online" ]; } ];
+    expect = [
+      "systemd.services.tailscale-manager.after"
+      "[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)"
+    ];
+    realNixos = true;
+  };
+  unit-multi-line-description = {
+    modules = with' { } ++ [
+      {
+        systemd.services.tailscale-manager.description = lib.mkForce ''
+          tailscale-manager
+          apply the keys'';
+      }
+    ];
+    expect = [
+      "systemd.services.tailscale-manager.description"
+      "single-line string"
+    ];
+    realNixos = true;
+  };
+
   home-credentials-in-store = {
     home = true;
     modules = [

@@ -1,6 +1,7 @@
-# A stand-in for nixpkgs' pkgs, enough for the module to evaluate with nixpkgs lib alone. Each
-# "derivation" is an attribute set with type = "derivation" and a fake store path under the real
-# builtins.storeDir, and it records how it was made so tests can inspect it.
+# A stand-in for nixpkgs' pkgs, enough for the module to evaluate with nixpkgs lib alone (Nix 2.8
+# cannot evaluate nixpkgs' own pkgs), with the stub NixOS options or with NixOS's real systemd and
+# activation modules. Each "derivation" is an attribute set with type = "derivation" and a fake store
+# path under the real builtins.storeDir, and it records how it was made so tests can inspect it.
 { lib }:
 let
   fakeHash = name: builtins.substring 0 32 (builtins.hashString "sha256" name);
@@ -56,5 +57,37 @@ in
       inherit text;
       meta.mainProgram = name;
     };
-  stdenv.hostPlatform.system = "x86_64-linux";
+  stdenv.hostPlatform = {
+    system = "x86_64-linux";
+    is64bit = true;
+  };
+  stdenv.cc.libc = drv "glibc-2.42" { };
+
+  # Read by NixOS's systemd.nix (mkPackageOption pkgs "systemd", the feature flags that decide which
+  # upstream units exist) and by systemd-lib.nix (every service's default PATH).
+  systemd = drv "systemd-259" {
+    withBootloader = false;
+    withCryptsetup = false;
+    withEfi = false;
+    withHostnamed = false;
+    withImportd = false;
+    withLocaled = false;
+    withMachined = false;
+    withNspawn = false;
+    withPortabled = false;
+    withRepart = false;
+    withTimedated = false;
+    withTpm2Units = false;
+    withUtmp = false;
+    util-linux = drv "util-linux-2.41" { };
+  };
+  # The default PATH of services (systemd-lib.nix) and of the activation script (activation-script.nix).
+  coreutils = drv "coreutils-9.7" { };
+  findutils = drv "findutils-4.10.0" { };
+  getent = drv "getent-glibc-2.42" { };
+  gnugrep = drv "gnugrep-3.12" { };
+  gnused = drv "gnused-4.9" { };
+  kmod = drv "kmod-34" { }; # modprobe@.service (systemd.nix), whose serviceConfig NixOS checks
+  shadow = drv "shadow-4.18.0" { };
+  util-linux = drv "util-linux-2.41" { };
 }

@@ -1,19 +1,51 @@
 # Shared by the module tests, the bad-input cases and checks/nix/run: evaluate nix/module.nix (and
-# nix/home-manager.nix) with lib.evalModules, stub NixOS/Home Manager options and a fake pkgs.
-{ lib }:
+# nix/home-manager.nix) with lib.evalModules and a fake pkgs, inside one of two NixOS hosts:
+#
+#   nixos = null              stub declarations of the NixOS options the module sets (nixos-stubs.nix);
+#   nixos = <nixpkgs>/nixos   NixOS's real systemd, activation-script, assertions and system.build
+#                             modules (then `lib` must be that tree's lib), plus stubs for the rest of
+#                             the system (nixos-host-stubs.nix). Only this host type-checks units the
+#                             way NixOS does and renders the unit files a user gets.
+{
+  lib,
+  nixos ? null,
+}:
 let
   fakePkgs = import ./fake-pkgs.nix { inherit lib; };
 
-  evalWith =
-    stubs: module: modules:
-    lib.evalModules {
-      modules = [
-        stubs
-        module
-        { _module.args.pkgs = fakePkgs; }
+  realNixos = nixos != null;
+
+  nixosHost =
+    if realNixos then
+      map (file: nixos + "/modules/${file}") [
+        "misc/assertions.nix"
+        "misc/extra-arguments.nix" # the `utils` module argument systemd.nix uses
+        "system/build.nix"
+        "system/boot/systemd.nix"
+        "system/activation/activation-script.nix"
       ]
-      ++ modules;
+      ++ [ ./nixos-host-stubs.nix ]
+    else
+      [ ./nixos-stubs.nix ];
+
+  evalWith =
+    host: module: modules:
+    lib.evalModules {
+      modules =
+        host
+        ++ [
+          module
+          { _module.args.pkgs = fakePkgs; }
+        ]
+        ++ modules;
     };
+
+  # Unit name -> unit file text of this module's units (real NixOS only: the stubs render no text).
+  unitTexts =
+    config:
+    builtins.mapAttrs (_: unit: unit.text) (
+      lib.filterAttrs (name: _: lib.hasPrefix "tailscale-manager" name) config.systemd.units
+    );
 
   failedAssertions =
     config: map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
@@ -31,11 +63,18 @@ let
       builtins.deepSeq forced true;
 in
 rec {
-  inherit fakePkgs failedAssertions;
+  inherit fakePkgs failedAssertions realNixos;
+
+  # What checks/nix/run prints about the NixOS host.
+  host =
+    if realNixos then
+      "NixOS's real modules (${toString nixos}: systemd.nix, activation-script.nix, assertions.nix)"
+    else
+      "stub NixOS options (checks/nix/nixos-stubs.nix)";
 
   render = import ../../nix/render.nix;
 
-  # The seed README's example.
+  # The example in README's quick start (also that of the original tool, tailscale-manager 0.3.0).
   seed = {
     services.tailscale-manager = {
       enable = true;
@@ -45,20 +84,53 @@ rec {
     };
   };
 
-  evalNixos = modules: evalWith ./nixos-stubs.nix ../../nix/module.nix modules;
+  evalNixos = modules: evalWith nixosHost ../../nix/module.nix modules;
   nixos = modules: (evalNixos modules).config;
+  # The same host without tailscale-manager's module.
+  hostOnly = (lib.evalModules { modules = nixosHost ++ [ { _module.args.pkgs = fakePkgs; } ]; }).config;
 
-  evalHome = modules: evalWith ./home-manager-stubs.nix ../../nix/home-manager.nix modules;
+  # The packages a configuration adds to the host's own environment.systemPackages (the CLI).
+  addedPackages =
+    c: builtins.filter (p: !(builtins.elem p hostOnly.environment.systemPackages)) c.environment.systemPackages;
+
+  # Store paths differ between machines (store directory, hashes of the fake packages): golden unit
+  # files show every `<storeDir>/<hash>-` as `/nix/store/<hash>-`.
+  normaliseStorePaths =
+    text:
+    lib.concatMapStrings (part: if builtins.isList part then "/nix/store/<hash>-" else part) (
+      builtins.split "${lib.escapeRegex builtins.storeDir}/[0-9a-z]{32}-" text
+    );
+
+  # Unit name -> the unit file's text, as NixOS writes it to /etc/systemd/system (real NixOS only).
+  unitFiles =
+    modules:
+    assert lib.assertMsg realNixos "unitFiles needs NixOS's real modules (harness.nix { nixos = …; })";
+    unitTexts (nixos modules);
+
+  evalHome = modules: evalWith [ ./home-manager-stubs.nix ] ../../nix/home-manager.nix modules;
   home = modules: (evalHome modules).config;
 
+  # What a system build sees of this module: its units, activation snippet, config file and CLI. With
+  # real NixOS that is the unit files' text, which is where NixOS renders serviceConfig (a set inside
+  # it fails only there); the stubs have no unit text, so their unit options are forced instead.
+  # The host's own units are not forced (their packages are not in the fake pkgs).
   buildNixos =
     modules:
     let
       c = nixos modules;
+      own = lib.filterAttrs (name: _: lib.hasPrefix "tailscale-manager" name);
     in
     buildOf c {
-      inherit (c.systemd) services paths timers;
-      inherit (c.system) activationScripts;
+      units =
+        if realNixos then
+          unitTexts c
+        else
+          {
+            services = own c.systemd.services;
+            paths = own c.systemd.paths;
+            timers = own c.systemd.timers;
+          };
+      activation = c.system.activationScripts.tailscale-manager or null;
       config = c.system.build.tailscale-manager-config;
       packages = map (p: p.text or p) c.environment.systemPackages;
     };
@@ -70,8 +142,11 @@ rec {
     in
     buildOf c (map (p: p.text or p) c.home.packages);
 
-  # Bad inputs: name -> { modules; expect = [ substrings of the error ]; home ? false; }
+  # Bad inputs: name -> { modules; expect = [ substrings of the error ]; home ? false; … }
   badInputs = import ./bad-inputs.nix { inherit lib seed; };
+  # The cases that only NixOS's real modules catch, and the cases this host can check.
+  realNixosBadInputs = lib.filterAttrs (_: case: case.realNixos or false) badInputs;
+  hostBadInputs = if realNixos then badInputs else removeAttrs badInputs (builtins.attrNames realNixosBadInputs);
   buildBad =
     name:
     let

@@ -1,0 +1,67 @@
+# The rest of a NixOS system, for evaluating nix/module.nix together with NixOS's real
+# nixos/modules/system/boot/systemd.nix, activation/activation-script.nix, misc/assertions.nix and
+# system/build.nix (see harness.nix). Those modules set or read these options; the options themselves
+# are not under test, so they are declared here with loose types and NixOS's defaults. Everything
+# tailscale-manager sets (systemd.services/paths/timers, assertions, warnings, activation scripts,
+# system.build) is declared by the real modules, not here.
+#
+# Later additions to the module (a dedicated system user, PostgreSQL state, wiring services.tailscale)
+# extend this file: `users.users`/`users.groups` already take any user or group attributes, and
+# options such as `services.postgresql.enable` belong here as plain stubs.
+{ lib, pkgs, ... }:
+let
+  inherit (lib) mkOption types;
+  value =
+    default:
+    mkOption {
+      type = types.anything;
+      inherit default;
+    };
+  attrs = value { };
+  list = mkOption {
+    type = types.listOf types.anything;
+    default = [ ];
+  };
+  # users.users.<name> / users.groups.<name>: any attributes (NixOS checks them in users-groups.nix).
+  accounts = mkOption {
+    type = types.attrsOf (types.submodule { freeformType = types.attrsOf types.anything; });
+    default = { };
+  };
+in
+{
+  options = {
+    boot.extraSystemdUnitPaths = list;
+    boot.isContainer = value false;
+    boot.kernel.sysctl = attrs;
+    environment.etc = attrs;
+    environment.systemPackages = mkOption {
+      type = types.listOf types.package;
+      default = [ ];
+    };
+    environment.variables = attrs;
+    i18n.imperativeLocale = value false;
+    ids = attrs;
+    networking.proxy.envVars = attrs;
+    nix.enable = value true;
+    security.pam.services = attrs;
+    security.polkit.enable = value false;
+    services.dbus.enable = value false;
+    services.logrotate.settings = attrs;
+    services.openssh.enable = value false;
+    services.openssh.package = value null;
+    system.activatable = value true;
+    system.etc.overlay.enable = value false;
+    system.fsPackages = list;
+    system.nssDatabases = attrs;
+    system.nssModules = list;
+    system.requiredKernelConfig = list;
+    systemd.tmpfiles.rules = list;
+    systemd.user = attrs;
+    time.timeZone = value null;
+    users.groups = accounts;
+    users.users = accounts;
+  };
+
+  # The activation script sources it (specialfs, activation-script.nix); built by stage-2 in NixOS.
+  config.system.build.earlyMountScript = pkgs.writeShellScriptBin "early-mount" "";
+}

@@ -1,0 +1,136 @@
+# The unit files a user gets, as NixOS's real modules write them (nixos/lib/systemd-lib.nix), for the
+# README example. Needs a nixpkgs tree (`nixos`); checks/nix/run reports these tests as SKIPPED
+# without one. The golden files in golden/ are rewritten by `checks/nix/run --update-golden`.
+{ lib, nixos }:
+let
+  h = import ./harness.nix { inherit lib nixos; };
+  inherit (h) seed;
+
+  withTimer = [
+    seed
+    { services.tailscale-manager.enableTimer = true; }
+  ];
+  units = h.unitFiles withTimer;
+  service = units."tailscale-manager.service";
+  lines = text: lib.splitString "\n" text;
+  serviceLines = lines service;
+  # The lines `Key=…` of the service file, in order.
+  linesOf = key: builtins.filter (lib.hasPrefix "${key}=") serviceLines;
+
+  golden = name: builtins.readFile (./golden + "/${name}");
+  config = h.nixos [ seed ];
+in
+{
+  testServiceFileGolden = {
+    expr = h.normaliseStorePaths service;
+    expected = golden "tailscale-manager.service";
+  };
+
+  testPathFileGolden = {
+    expr = h.normaliseStorePaths units."tailscale-manager-watch.path";
+    expected = golden "tailscale-manager-watch.path";
+  };
+
+  testTimerFileGolden = {
+    expr = h.normaliseStorePaths units."tailscale-manager.timer";
+    expected = golden "tailscale-manager.timer";
+  };
+
+  # The README example has no timer; the golden service file is its service file too.
+  testTimerLeavesServiceFileAlone = {
+    expr = h.unitFiles [ seed ];
+    expected = removeAttrs units [ "tailscale-manager.timer" ];
+  };
+
+  # NixOS writes ExecStart= as the module built it (no re-quoting, no wrapper script).
+  testExecStartLine = {
+    expr = linesOf "ExecStart";
+    expected = [ "ExecStart=${config.systemd.services.tailscale-manager.serviceConfig.ExecStart}" ];
+  };
+
+  testOneshotWithoutRemainAfterExitLines = {
+    expr = {
+      type = linesOf "Type";
+      remain = linesOf "RemainAfterExit";
+    };
+    expected = {
+      type = [ "Type=oneshot" ];
+      remain = [ ];
+    };
+  };
+
+  # The secret's path reaches systemd only as LoadCredential=; the only environment is NixOS's PATH.
+  testCredentialLines = {
+    expr = {
+      credential = linesOf "LoadCredential";
+      environment = map (line: builtins.head (lib.splitString "=" (lib.removePrefix "Environment=\"" line))) (
+        linesOf "Environment"
+      );
+      mentions = builtins.length (builtins.filter (lib.hasInfix "/run/secrets/tailscale-oauth") serviceLines);
+    };
+    expected = {
+      credential = [ "LoadCredential=tailscale-oauth:/run/secrets/tailscale-oauth" ];
+      environment = [ "PATH" ];
+      mentions = 1;
+    };
+  };
+
+  # List-valued settings become one line per entry, in the module's order.
+  testListSettingsOneLineEach = {
+    expr = {
+      families = linesOf "RestrictAddressFamilies";
+      filter = linesOf "SystemCallFilter";
+    };
+    expected = {
+      families = [
+        "RestrictAddressFamilies=AF_UNIX"
+        "RestrictAddressFamilies=AF_INET"
+        "RestrictAddressFamilies=AF_INET6"
+      ];
+      filter = [
+        "SystemCallFilter=@system-service"
+        "SystemCallFilter=~@privileged"
+      ];
+    };
+  };
+
+  # The empty capability sets must reach the file as empty assignments (which clear them).
+  testEmptyCapabilityLines = {
+    expr = linesOf "CapabilityBoundingSet" ++ linesOf "AmbientCapabilities";
+    expected = [
+      "CapabilityBoundingSet="
+      "AmbientCapabilities="
+    ];
+  };
+
+  testOrderingAndInstallLines = {
+    expr = {
+      unit = linesOf "After" ++ linesOf "Wants";
+      install = lib.hasInfix "\n[Install]\nWantedBy=multi-user.target\n" service;
+    };
+    expected = {
+      unit = [
+        "After=network-online.target"
+        "Wants=network-online.target"
+      ];
+      install = true;
+    };
+  };
+
+  # NixOS's systemd module warns about units ordered after network-online.target without wanting it,
+  # and about oneshot units with Restart=always; the README example triggers none.
+  testNoNixosWarnings = {
+    expr = config.warnings;
+    expected = [ ];
+  };
+
+  # The activation snippet sits in NixOS's activation script under its own header.
+  testActivationSnippetInActivationScript = {
+    expr = lib.hasInfix ''
+      #### Activation script snippet tailscale-manager:
+      _localstatus=0
+      ${config.system.activationScripts.tailscale-manager.text}
+    '' config.system.activationScripts.script;
+    expected = true;
+  };
+}
