@@ -5,22 +5,22 @@ let
   seedKey = {
     tags = [ "tag:ci" ];
   };
-  withExtra = extraConfig: {
+  withExtra = settings: {
     keys.managed_key = seedKey;
-    inherit extraConfig;
+    inherit settings;
   };
   paths = settings: map (p: p.path) (render.problems settings);
   fails = value: !(builtins.tryEval (builtins.deepSeq value value)).success;
+  golden03 = import ../render/03-extra-config.nix;
 in
 {
-  # The module's option defaults are written out in nix/module.nix; module-tests.nix checks they
-  # equal these, so the two cannot drift.
+  # The module takes its option defaults from here (module-tests.nix checks that too).
   testDefaults = {
     expr = render.defaults;
     expected = {
       tailnet = "-";
       providerVersion = "~> 0.29";
-      extraConfig = { };
+      settings = { };
       keys = { };
       key = {
         description = "";
@@ -157,7 +157,7 @@ in
 
   testExtraConfigConflictMessage = {
     expr = (builtins.head (render.problems (withExtra { provider.tailscale.tailnet = "x"; }))).message;
-    expected = ''would replace the value "-" that tailscale-manager renders from its typed settings; set the typed setting instead of overriding it in extraConfig.'';
+    expected = ''would replace the value "-" that tailscale-manager renders from tailnet, providerVersion and keys; set those instead of overriding the value in settings.'';
   };
 
   testBackendAndCloudRefused = {
@@ -194,6 +194,29 @@ in
 
   testRenderThrowsOnBackend = {
     expr = fails (render (withExtra { terraform.backend.local.path = "x"; }));
+    expected = true;
+  };
+
+  # `extraConfig`, the name `settings` had before the module's option was renamed, still works.
+  testExtraConfigIsTheOldNameOfSettings = {
+    expr = map render.toJSON [
+      {
+        keys.managed_key = seedKey;
+        extraConfig = golden03.settings;
+      }
+      (import ../render/03-extra-config.nix)
+    ];
+    expected = [
+      (builtins.readFile ../render/03-extra-config.json)
+      (builtins.readFile ../render/03-extra-config.json)
+    ];
+  };
+
+  testSettingsAndExtraConfigTogetherRefused = {
+    expr = fails (render {
+      settings = { };
+      extraConfig = { };
+    });
     expected = true;
   };
 

@@ -1,4 +1,5 @@
-# The seed README's example configuration,
+# The example configuration of README's quick start (the same as the original tool's,
+# tailscale-manager 0.3.0),
 #   services.tailscale-manager = { enable = true; tailnet = "-"; tags = [ "tag:ci" ]; credentialsFile = …; };
 # with every other option at its default, written out as the NixOS module hands it to nix/render.nix.
 # The stand-in provider's end-to-end tests apply the matching .json with real terraform.
@@ -14,5 +15,5 @@
     expiry = null;
     recreateIfInvalid = "always";
   };
-  extraConfig = { };
+  settings = { };
 }

@@ -1,4 +1,4 @@
-# Several keys: the seed's managed_key kept, plus two more with their own settings.
+# Several keys: the default managed_key kept, plus two more with their own flags.
 {
   tailnet = "-";
   providerVersion = "~> 0.29";
@@ -34,5 +34,5 @@
       recreateIfInvalid = "never";
     };
   };
-  extraConfig = { };
+  settings = { };
 }

@@ -1,5 +1,5 @@
-# extraConfig: another tailscale_* resource, a lifecycle block added to a managed key, and a second
-# provider requirement, merged into the rendered value (no rendered value is changed).
+# settings (formerly extraConfig): another tailscale_* resource, a lifecycle block added to a managed
+# key, and a second provider requirement, merged into the rendered value (no rendered value changes).
 {
   tailnet = "-";
   providerVersion = "~> 0.29";
@@ -12,7 +12,7 @@
     expiry = null;
     recreateIfInvalid = "always";
   };
-  extraConfig = {
+  settings = {
     terraform.required_providers.random = {
       source = "hashicorp/random";
       version = "~> 3.6";

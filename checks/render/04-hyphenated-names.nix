@@ -31,5 +31,5 @@
       recreateIfInvalid = "always";
     };
   };
-  extraConfig = { };
+  settings = { };
 }

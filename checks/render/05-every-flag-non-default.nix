@@ -14,5 +14,5 @@
     expiry = 86400;
     recreateIfInvalid = "never";
   };
-  extraConfig = { };
+  settings = { };
 }

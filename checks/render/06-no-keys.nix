@@ -3,5 +3,5 @@
   tailnet = "-";
   providerVersion = "~> 0.29";
   keys = { };
-  extraConfig = { };
+  settings = { };
 }

@@ -1,0 +1,77 @@
+# `settings`: free-form Terraform JSON merged on top of what the other parts render. It may add
+# attributes anywhere (other resources, a lifecycle block on a managed key, more required_providers)
+# but may not change a rendered value, and may not declare a backend.
+let
+  # Leaves of `extra` that would replace a different rendered value.
+  conflicts =
+    path: rendered: extra:
+    builtins.concatLists (
+      map (
+        name:
+        let
+          r = rendered.${name};
+          e = extra.${name};
+          here = path ++ [ name ];
+        in
+        if !(rendered ? ${name}) then
+          [ ]
+        else if builtins.isAttrs r && builtins.isAttrs e then
+          conflicts here r e
+        else if r == e then
+          [ ]
+        else
+          [
+            {
+              path = here;
+              message = "would replace the value ${builtins.toJSON r} that tailscale-manager renders from tailnet, providerVersion and keys; set those instead of overriding the value in settings.";
+            }
+          ]
+      ) (builtins.attrNames extra)
+    );
+
+  backendProblems =
+    extra:
+    let
+      terraformBlock = extra.terraform or { };
+    in
+    map (name: {
+      path = [
+        "terraform"
+        name
+      ];
+      message = "is not supported: the runner backs up and restores the local terraform.tfstate in its state directory, which a ${name} block would bypass; remove it.";
+    }) (builtins.filter (name: builtins.isAttrs terraformBlock && terraformBlock ? ${name}) [
+      "backend"
+      "cloud"
+    ]);
+
+  # Recursive merge; only called once `problems` is empty, so leaves never collide with different values.
+  merge =
+    rendered: extra:
+    rendered
+    // builtins.mapAttrs (
+      name: e:
+      if rendered ? ${name} && builtins.isAttrs rendered.${name} && builtins.isAttrs e then
+        merge rendered.${name} e
+      else
+        e
+    ) extra;
+in
+{
+  defaults.settings = { };
+
+  # Everything wrong with `extra` on top of `rendered`, as { path; message; } (path relative to settings).
+  problems =
+    rendered: extra:
+    if !(builtins.isAttrs extra) then
+      [
+        {
+          path = [ ];
+          message = "must be an attribute set (a JSON object).";
+        }
+      ]
+    else
+      backendProblems extra ++ conflicts [ ] rendered extra;
+
+  inherit merge;
+}
