@@ -12,7 +12,6 @@
 let
   inherit (lib)
     literalExpression
-    literalMD
     mkEnableOption
     mkIf
     mkOption
@@ -21,31 +20,20 @@ let
 
   cfg = config.programs.tailscale-manager;
 
-  sharedTypes = import ./types.nix { inherit lib; };
-
-  wrapperEnvironment = {
-    TAILSCALE_TAILNET = cfg.tailnet;
-    TAILSCALE_MANAGER_STATE_DIR = cfg.stateDir;
-  }
-  // lib.optionalAttrs (cfg.credentialsFile != null) {
-    TAILSCALE_MANAGER_CREDENTIALS_FILE = cfg.credentialsFile;
-  };
+  tmTypes = import ./types.nix { inherit lib; };
+  runnerCli = import ./runner-cli.nix { inherit lib; };
+  sharedOptions = import ./shared-options.nix { inherit lib pkgs; };
 
   cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
     inherit (cfg) package;
-    environment = wrapperEnvironment;
+    environment = runnerCli.environment { inherit (cfg) tailnet stateDir credentialsFile; };
   };
 in
 {
   options.programs.tailscale-manager = {
     enable = mkEnableOption "the tailscale-manager command for this user";
 
-    package = mkOption {
-      type = types.package;
-      default = pkgs.callPackage ./package.nix { };
-      defaultText = literalMD "the runner built from this repository's `runner/` (`nix/package.nix`, the flake's `packages.<system>.default`)";
-      description = "The runner, `tailscale-manager`.";
-    };
+    inherit (sharedOptions) package;
 
     tailnet = mkOption {
       type = types.nonEmptyStr;
@@ -57,7 +45,7 @@ in
     };
 
     credentialsFile = mkOption {
-      type = types.nullOr sharedTypes.credentialsPath;
+      type = types.nullOr tmTypes.credentialsPath;
       default = null;
       example = "/run/user/1000/secrets/tailscale-oauth";
       description = ''
@@ -68,7 +56,7 @@ in
     };
 
     stateDir = mkOption {
-      type = sharedTypes.directoryPath;
+      type = tmTypes.directoryPath;
       default = "${config.xdg.stateHome}/tailscale-manager";
       defaultText = literalExpression ''"''${config.xdg.stateHome}/tailscale-manager"'';
       description = ''

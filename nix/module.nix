@@ -6,6 +6,7 @@
 # credentialsFile is a runtime path that systemd hands to the unit with LoadCredential.
 {
   config,
+  options,
   lib,
   pkgs,
   ...
@@ -13,85 +14,39 @@
 let
   inherit (lib)
     literalExpression
-    literalMD
     mkEnableOption
     mkIf
     mkOption
+    showOption
     types
     ;
 
   cfg = config.services.tailscale-manager;
-  opt = "services.tailscale-manager";
+  # Option names in messages and docs come from the declarations: "${opt.tags}" is
+  # "services.tailscale-manager.tags".
+  opt = options.services.tailscale-manager;
+
   render = import ./render.nix;
+  tmTypes = import ./types.nix { inherit lib; };
+  runnerCli = import ./runner-cli.nix { inherit lib; };
+  sharedOptions = import ./shared-options.nix { inherit lib pkgs; };
 
-  # Where the unit keeps its state: systemd's StateDirectory= is relative to /var/lib.
-  stateRoot = "/var/lib/";
-
-  # ---- types -------------------------------------------------------------------------------------
-
-  # Tailscale's own rule (tailcfg.CheckTag): "tag:", then a letter, then letters, digits or dashes.
-  tagType = types.strMatching "tag:[A-Za-z][A-Za-z0-9-]*" // {
-    description = "Tailscale tag (`tag:`, then a letter, then letters, digits or dashes)";
-  };
-
-  # Terraform identifiers: a letter or underscore, then letters, digits, underscores or dashes.
-  identifierPattern = "[A-Za-z_][A-Za-z0-9_-]*";
-
-  sharedTypes = import ./types.nix { inherit lib; };
-
-  stateDirType = lib.mkOptionType {
-    name = "stateDir";
-    description = "absolute path below ${stateRoot} (letters, digits and `._+@-` only; no trailing slash, `.` or `..` component)";
-    descriptionClass = "noun";
-    check =
-      x:
-      let
-        relative = lib.removePrefix stateRoot x;
-        components = lib.splitString "/" relative;
-      in
-      builtins.isString x
-      && lib.hasPrefix stateRoot x
-      && builtins.match "[A-Za-z0-9._+@/-]+" relative != null
-      && builtins.all (c: c != "" && c != "." && c != "..") components;
-    merge = lib.mergeEqualOption;
-  };
-
-  # The provider refuses descriptions longer than 50 characters (LengthAtMost(50)).
-  keyDescriptionType = types.addCheck types.str (s: builtins.stringLength s <= 50) // {
-    description = "string of at most 50 characters";
-  };
-
-  # Any JSON value (the same recursive shape as pkgs.formats.json's type, with lib only). No path
-  # values: a path literal would be copied into the store.
-  jsonValueType =
-    types.nullOr (
-      types.oneOf [
-        types.bool
-        types.int
-        types.float
-        types.str
-        (types.attrsOf jsonValueType)
-        (types.listOf jsonValueType)
-      ]
-    )
-    // {
-      description = "JSON value";
-    };
+  keyDefaults = render.defaults.key;
 
   keyModule = {
     options = {
       description = mkOption {
-        type = keyDescriptionType;
-        default = "";
+        type = tmTypes.keyDescription;
+        default = keyDefaults.description;
         description = ''
           The key's description in the admin console. Changing it replaces the key (the provider
           forces a new resource), so the default stays the provider's own `""`.
         '';
       };
       tags = mkOption {
-        type = types.listOf tagType;
+        type = types.listOf tmTypes.tag;
         default = cfg.tags;
-        defaultText = literalExpression "config.${opt}.tags";
+        defaultText = literalExpression "config.${opt.tags}";
         description = ''
           Tags of the key. Keys created with an OAuth client must carry at least one tag, and the
           OAuth client must own every tag (Tailscale admin console → OAuth client → Tags).
@@ -99,22 +54,22 @@ let
       };
       reusable = mkOption {
         type = types.bool;
-        default = true;
+        default = keyDefaults.reusable;
         description = "Whether the key can register more than one device.";
       };
       ephemeral = mkOption {
         type = types.bool;
-        default = false;
+        default = keyDefaults.ephemeral;
         description = "Whether devices registered with the key are removed when they go offline.";
       };
       preauthorized = mkOption {
         type = types.bool;
-        default = true;
+        default = keyDefaults.preauthorized;
         description = "Whether devices registered with the key skip device approval.";
       };
       expiry = mkOption {
         type = types.nullOr types.ints.positive;
-        default = null;
+        default = keyDefaults.expiry;
         example = 604800;
         description = ''
           Lifetime of the key in seconds; `null` leaves it to the Tailscale API (90 days).
@@ -122,12 +77,9 @@ let
         '';
       };
       recreateIfInvalid = mkOption {
-        type = types.enum [
-          "always"
-          "never"
-        ];
+        type = tmTypes.recreateIfInvalid;
         default = cfg.recreateIfInvalid;
-        defaultText = literalExpression "config.${opt}.recreateIfInvalid";
+        defaultText = literalExpression "config.${opt.recreateIfInvalid}";
         description = ''
           Rendered as `recreate_if_invalid`: with `"always"` an expired or revoked key is replaced on
           the next run; with `"never"` it stays (and `tailscale-manager status` reports it as bad).
@@ -136,22 +88,11 @@ let
     };
   };
 
-  # Key names become resource names. (Checked by an assertion, not by addCheck on the type: the module
-  # system rebuilds submodule types with substSubModules, which drops such a check.)
-  isIdentifier = name: builtins.match identifierPattern name != null;
-  suggestedIdentifier =
-    name:
-    let
-      safe = lib.concatMapStrings (
-        c: if builtins.match "[A-Za-z0-9_-]" c != null then c else "_"
-      ) (lib.stringToCharacters name);
-    in
-    if builtins.match "[A-Za-z_].*" safe != null then safe else "_" + safe;
-
   # ---- rendering -----------------------------------------------------------------------------------
 
-  settings = {
-    inherit (cfg) tailnet providerVersion extraConfig;
+  # The renderer's input: the typed options, and `settings` on top.
+  renderInput = {
+    inherit (cfg) tailnet providerVersion settings;
     keys = builtins.mapAttrs (_: key: {
       inherit (key)
         description
@@ -165,45 +106,62 @@ let
     }) cfg.keys;
   };
 
-  # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so extraConfig
+  # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so settings
   # cannot interpolate packages (nothing the renderer produces does).
-  configFile = builtins.toFile "main.tf.json" (render.toJSON settings);
+  configFile = builtins.toFile "main.tf.json" (render.toJSON renderInput);
 
-  exe = lib.getExe cfg.package;
+  # ---- the runner --------------------------------------------------------------------------------
 
-  # The unit's settings as the runner's environment variables, for the CLI wrapper.
-  runnerEnvironment = {
-    TAILSCALE_MANAGER_STATE_DIR = cfg.stateDir;
-    TAILSCALE_MANAGER_CONFIG = configFile;
-    TAILSCALE_MANAGER_TERRAFORM_BIN = cfg.terraformBin;
-    TAILSCALE_MANAGER_BACKUP_COUNT = toString cfg.backupCount;
-    TAILSCALE_MANAGER_ON_FAILURE = cfg.onFailure;
+  # What the service's runner is given. ExecStart's flags, the activation line and the CLI wrapper's
+  # environment are all made from this one set (through nix/runner-cli.nix).
+  runnerSettings = {
+    inherit (cfg)
+      stateDir
+      terraformBin
+      backupCount
+      onFailure
+      ;
+    config = configFile;
   };
+  runnerCommand =
+    args: values:
+    runnerCli.command {
+      inherit (cfg) package;
+      inherit args values;
+    };
 
   # `sudo tailscale-manager status|plan|apply` acts on the service's state with the service's config,
   # terraform and credentials.
   cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
     inherit (cfg) package;
-    environment =
-      runnerEnvironment
-      // lib.optionalAttrs (cfg.credentialsFile != null) {
-        TAILSCALE_MANAGER_CREDENTIALS_FILE = cfg.credentialsFile;
-      };
+    environment = runnerCli.environment (runnerSettings // { inherit (cfg) credentialsFile; });
   };
+
+  # ---- messages ----------------------------------------------------------------------------------
+
+  keyOption = name: rest: showOption (opt.keys.loc ++ [ name ] ++ rest);
 
   credentialsExample = ''
       agenix:   age.secrets.tailscale-oauth.file = ./secrets/tailscale-oauth.age;
-                ${opt}.credentialsFile = config.age.secrets.tailscale-oauth.path;
+                ${opt.credentialsFile} = config.age.secrets.tailscale-oauth.path;
       sops-nix: sops.secrets.tailscale-oauth = { format = "dotenv"; sopsFile = ./secrets/tailscale-oauth.env; key = ""; };
-                ${opt}.credentialsFile = config.sops.secrets.tailscale-oauth.path;'';
+                ${opt.credentialsFile} = config.sops.secrets.tailscale-oauth.path;'';
 in
 {
+  imports = [
+    # RFC 42: free-form structured configuration is called `settings`.
+    (lib.mkRenamedOptionModule
+      [ "services" "tailscale-manager" "extraConfig" ]
+      [ "services" "tailscale-manager" "settings" ]
+    )
+  ];
+
   options.services.tailscale-manager = {
     enable = mkEnableOption "tailscale-manager, which keeps the declared Tailscale auth keys alive through Terraform";
 
     tailnet = mkOption {
       type = types.nonEmptyStr;
-      default = "-";
+      default = render.defaults.tailnet;
       example = "example.com";
       description = ''
         Tailnet the keys belong to. `"-"` means the tailnet of the OAuth client, which is what you want
@@ -212,7 +170,7 @@ in
     };
 
     credentialsFile = mkOption {
-      type = types.nullOr sharedTypes.credentialsPath;
+      type = types.nullOr tmTypes.credentialsPath;
       default = null;
       example = literalExpression "config.age.secrets.tailscale-oauth.path";
       description = ''
@@ -224,12 +182,12 @@ in
     };
 
     tags = mkOption {
-      type = types.listOf tagType;
+      type = types.listOf tmTypes.tag;
       default = [ ];
       example = [ "tag:ci" ];
       description = ''
         Tags of the default key `managed_key`, and the default tags of every entry in
-        `${opt}.keys`. The OAuth client must own them.
+        `${opt.keys}`. The OAuth client must own them.
       '';
     };
 
@@ -241,7 +199,7 @@ in
       defaultText = literalExpression "{ managed_key = { }; }";
       example = literalExpression ''
         {
-          managed_key = { };   # keep the seed's key (and its Terraform address)
+          managed_key = { };   # keep the default key (and its Terraform address)
           ci-runners = { tags = [ "tag:ci" ]; ephemeral = true; expiry = 604800; };
         }
       '';
@@ -255,7 +213,7 @@ in
     };
 
     stateDir = mkOption {
-      type = stateDirType;
+      type = tmTypes.stateDir;
       default = "/var/lib/tailscale-manager";
       description = ''
         Terraform state, backups and `last-apply.json`. Must be below `/var/lib/`, because the unit
@@ -263,12 +221,7 @@ in
       '';
     };
 
-    package = mkOption {
-      type = types.package;
-      default = pkgs.callPackage ./package.nix { };
-      defaultText = literalMD "the runner built from this repository's `runner/` (`nix/package.nix`, the flake's `packages.<system>.default`)";
-      description = "The runner, `tailscale-manager`.";
-    };
+    inherit (sharedOptions) package;
 
     terraformPackage = mkOption {
       type = types.package;
@@ -283,9 +236,9 @@ in
     };
 
     terraformBin = mkOption {
-      type = sharedTypes.executablePath;
+      type = tmTypes.executablePath;
       default = lib.getExe cfg.terraformPackage;
-      defaultText = literalExpression "lib.getExe config.${opt}.terraformPackage";
+      defaultText = literalExpression "lib.getExe config.${opt.terraformPackage}";
       description = "The terraform (or tofu) executable the runner calls.";
     };
 
@@ -296,10 +249,7 @@ in
     };
 
     onFailure = mkOption {
-      type = types.enum [
-        "restore"
-        "keep"
-      ];
+      type = tmTypes.onFailure;
       default = "restore";
       description = ''
         What the runner does with terraform's state after a failed run. `"restore"` puts the pre-run
@@ -324,35 +274,33 @@ in
     };
 
     recreateIfInvalid = mkOption {
-      type = types.enum [
-        "always"
-        "never"
-      ];
-      default = "always";
+      type = tmTypes.recreateIfInvalid;
+      default = keyDefaults.recreateIfInvalid;
       description = "Default of `keys.<name>.recreateIfInvalid`.";
     };
 
     providerVersion = mkOption {
       type = types.nonEmptyStr;
-      default = "~> 0.29";
+      default = render.defaults.providerVersion;
       description = ''
         Version constraint of the Tailscale provider. It must match the provider inside
         `terraformPackage` (an exact pin that differs from the Nix build makes `init` fail).
       '';
     };
 
-    extraConfig = mkOption {
-      type = types.attrsOf jsonValueType;
-      default = { };
+    settings = mkOption {
+      type = types.submodule { freeformType = types.attrsOf tmTypes.jsonValue; };
+      default = render.defaults.settings;
       example = literalExpression ''
         {
           resource.tailscale_dns_nameservers.main.nameservers = [ "8.8.8.8" ];
         }
       '';
       description = ''
-        Extra Terraform JSON merged into main.tf.json, e.g. other `tailscale_*` resources. It may add
-        attributes anywhere but may not change a value rendered from the options above, and may not
-        declare a `terraform.backend` or `terraform.cloud` (the runner owns the local state).
+        Free-form Terraform JSON merged into main.tf.json, e.g. other `tailscale_*` resources (formerly
+        `extraConfig`). It may add attributes anywhere but may not change a value rendered from the
+        options above, and may not declare a `terraform.backend` or `terraform.cloud` (the runner owns
+        the local state).
       '';
     };
   };
@@ -362,26 +310,24 @@ in
       {
         assertion = cfg.credentialsFile != null;
         message = ''
-          ${opt}.credentialsFile is not set. Set it to the runtime path of a file with
+          ${opt.credentialsFile} is not set. Set it to the runtime path of a file with
           TAILSCALE_OAUTH_CLIENT_ID=… and TAILSCALE_OAUTH_CLIENT_SECRET=… lines, decrypted on the host
           (never a file in the Nix store), for example:
           ${credentialsExample}'';
       }
     ]
     ++ lib.mapAttrsToList (name: _: {
-      assertion = isIdentifier name;
-      message = "${opt}.keys.${lib.strings.escapeNixIdentifier name}: the name is not a Terraform identifier (a letter or underscore, then letters, digits, underscores or dashes), and it becomes the resource name tailscale_tailnet_key.<name>. Rename it, for example to ${opt}.keys.${suggestedIdentifier name}.";
+      assertion = tmTypes.isIdentifier name;
+      message = "${keyOption name [ ]}: the name is not a Terraform identifier (a letter or underscore, then letters, digits, underscores or dashes), and it becomes the resource name tailscale_tailnet_key.<name>. Rename it, for example to ${keyOption (tmTypes.suggestIdentifier name) [ ]}.";
     }) cfg.keys
     ++ lib.mapAttrsToList (name: key: {
-      assertion = !(isIdentifier name) || key.tags != [ ];
-      message = "${opt}.keys.${name}.tags is empty, but Tailscale refuses untagged keys from an OAuth client (\"tailnet-owned auth key must have tags set\"). Set ${opt}.tags = [ \"tag:ci\" ]; (or ${opt}.keys.${name}.tags) to tags the OAuth client owns.";
+      assertion = !(tmTypes.isIdentifier name) || key.tags != [ ];
+      message = "${keyOption name [ "tags" ]} is empty, but Tailscale refuses untagged keys from an OAuth client (\"tailnet-owned auth key must have tags set\"). Set ${opt.tags} = [ \"tag:ci\" ]; (or ${keyOption name [ "tags" ]}) to tags the OAuth client owns.";
     }) cfg.keys
     ++ map (problem: {
       assertion = false;
-      message = "${opt}.extraConfig${
-        lib.concatMapStrings (component: ".${component}") problem.path
-      } ${problem.message}";
-    }) (render.problems settings);
+      message = "${showOption (opt.settings.loc ++ problem.path)} ${problem.message}";
+    }) (render.problems renderInput);
 
     system.build.tailscale-manager-config = configFile;
 
@@ -395,23 +341,10 @@ in
 
       serviceConfig = {
         Type = "oneshot";
-        ExecStart = lib.escapeShellArgs [
-          exe
-          "apply"
-          "--state-dir"
-          cfg.stateDir
-          "--config"
-          configFile
-          "--terraform"
-          cfg.terraformBin
-          "--backup-count"
-          (toString cfg.backupCount)
-          "--on-failure"
-          cfg.onFailure
-        ];
+        ExecStart = runnerCommand [ "apply" ] runnerSettings;
         # The runner finds it at $CREDENTIALS_DIRECTORY/tailscale-oauth; no --credentials flag.
         LoadCredential = lib.optional (cfg.credentialsFile != null) "tailscale-oauth:${cfg.credentialsFile}";
-        StateDirectory = lib.removePrefix stateRoot cfg.stateDir;
+        StateDirectory = lib.removePrefix tmTypes.stateRoot cfg.stateDir;
         StateDirectoryMode = "0700";
         # Longer than the runner's lock timeout (300 s) plus an apply. On timeout (or stop) systemd
         # sends SIGTERM; the runner never kills terraform itself.
@@ -491,15 +424,7 @@ in
     system.activationScripts.tailscale-manager = {
       deps = [ ];
       text = ''
-        ${
-          lib.escapeShellArgs [
-            exe
-            "status"
-            "--oneline"
-            "--state-dir"
-            cfg.stateDir
-          ]
-        } || true
+        ${runnerCommand [ "status" "--oneline" ] { inherit (runnerSettings) stateDir; }} || true
       '';
     };
 

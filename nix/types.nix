@@ -1,6 +1,9 @@
-# Option types shared by the NixOS module and the Home Manager module (nixpkgs lib only).
+# The option types of the NixOS and the Home Manager module (nixpkgs lib only), and the rules about
+# names that go with them.
 { lib }:
 let
+  inherit (lib) types;
+
   # Characters that systemd would reinterpret in ExecStart=/LoadCredential=/PathChanged= (specifiers,
   # variable expansion, quoting, word splitting) are refused rather than escaped.
   plainPathPattern = "/[^%$\\\"'[:space:]]*";
@@ -13,8 +16,11 @@ let
       check = x: builtins.isString x && builtins.match plainPathPattern x != null && extraCheck x;
       merge = lib.mergeEqualOption;
     };
+
+  # Terraform identifiers: a letter or underscore, then letters, digits, underscores or dashes.
+  identifierPattern = "[A-Za-z_][A-Za-z0-9_-]*";
 in
-{
+rec {
   # A secret must stay out of the world-readable store: a string (a path literal would be copied into
   # the store as soon as it is used), absolute, and not below builtins.storeDir.
   credentialsPath =
@@ -31,4 +37,76 @@ in
     plainPath "directoryPath"
       "absolute path of a directory, as a string (no whitespace, quotes, `%` or `$`)"
       (_: true);
+
+  # systemd's StateDirectory= is relative to this.
+  stateRoot = "/var/lib/";
+
+  # The NixOS unit's state directory: it becomes StateDirectory=, so it must lie below stateRoot.
+  stateDir = lib.mkOptionType {
+    name = "stateDir";
+    description = "absolute path below ${stateRoot} (letters, digits and `._+@-` only; no trailing slash, `.` or `..` component)";
+    descriptionClass = "noun";
+    check =
+      x:
+      let
+        relative = lib.removePrefix stateRoot x;
+        components = lib.splitString "/" relative;
+      in
+      builtins.isString x
+      && lib.hasPrefix stateRoot x
+      && builtins.match "[A-Za-z0-9._+@/-]+" relative != null
+      && builtins.all (c: c != "" && c != "." && c != "..") components;
+    merge = lib.mergeEqualOption;
+  };
+
+  # Tailscale's own rule (tailcfg.CheckTag): "tag:", then a letter, then letters, digits or dashes.
+  tag = types.strMatching "tag:[A-Za-z][A-Za-z0-9-]*" // {
+    description = "Tailscale tag (`tag:`, then a letter, then letters, digits or dashes)";
+  };
+
+  # The provider refuses descriptions longer than 50 characters (LengthAtMost(50)).
+  keyDescription = types.addCheck types.str (s: builtins.stringLength s <= 50) // {
+    description = "string of at most 50 characters";
+  };
+
+  # The provider's recreate_if_invalid.
+  recreateIfInvalid = types.enum [
+    "always"
+    "never"
+  ];
+
+  # The runner's --on-failure.
+  onFailure = types.enum [
+    "restore"
+    "keep"
+  ];
+
+  # Any JSON value (the same recursive shape as pkgs.formats.json's type, with lib only). No path
+  # values: a path literal would be copied into the store.
+  jsonValue =
+    types.nullOr (
+      types.oneOf [
+        types.bool
+        types.int
+        types.float
+        types.str
+        (types.attrsOf jsonValue)
+        (types.listOf jsonValue)
+      ]
+    )
+    // {
+      description = "JSON value";
+    };
+
+  # Key names become resource names. (Checked by an assertion, not by addCheck on the submodule type:
+  # the module system rebuilds submodule types with substSubModules, which drops such a check.)
+  isIdentifier = name: builtins.match identifierPattern name != null;
+  suggestIdentifier =
+    name:
+    let
+      safe = lib.concatMapStrings (
+        c: if builtins.match "[A-Za-z0-9_-]" c != null then c else "_"
+      ) (lib.stringToCharacters name);
+    in
+    if builtins.match "[A-Za-z_].*" safe != null then safe else "_" + safe;
 }

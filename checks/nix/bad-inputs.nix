@@ -188,34 +188,51 @@ in
       "absolute path of an executable"
     ];
   };
-  extra-config-overrides-tailnet = {
-    modules = with' { extraConfig.provider.tailscale.tailnet = "example.com"; };
+  settings-override-tailnet = {
+    modules = with' { settings.provider.tailscale.tailnet = "example.com"; };
     expect = [
-      ''${opt}.extraConfig.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from its typed settings; set the typed setting instead''
+      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from tailnet, providerVersion and keys; set those instead''
     ];
     assertion = true;
   };
-  extra-config-overrides-key-flag = {
-    modules = with' { extraConfig.resource.tailscale_tailnet_key.managed_key.reusable = false; };
+  settings-override-key-flag = {
+    modules = with' { settings.resource.tailscale_tailnet_key.managed_key.reusable = false; };
     expect = [
-      "${opt}.extraConfig.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true"
+      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true"
     ];
     assertion = true;
   };
-  extra-config-backend = {
-    modules = with' { extraConfig.terraform.backend.s3.bucket = "state"; };
+  settings-override-quoted-path = {
+    # Path components that are not identifiers are quoted, as in Nix.
+    modules = with' {
+      keys."web.01".tags = [ "tag:web" ];
+      settings.resource.tailscale_tailnet_key."web.01".reusable = false;
+    };
     expect = [
-      "${opt}.extraConfig.terraform.backend is not supported"
+      ''${opt}.settings.resource.tailscale_tailnet_key."web.01".reusable would replace the value true''
+    ];
+    assertion = true;
+  };
+  settings-backend = {
+    modules = with' { settings.terraform.backend.s3.bucket = "state"; };
+    expect = [
+      "${opt}.settings.terraform.backend is not supported"
       "the runner backs up and restores the local terraform.tfstate"
     ];
     assertion = true;
   };
-  extra-config-path-value = {
-    modules = with' { extraConfig.resource.local_file.x.source = /etc/hostname; };
+  settings-path-value = {
+    modules = with' { settings.resource.local_file.x.source = /etc/hostname; };
     expect = [
-      "${opt}.extraConfig.resource"
+      "${opt}.settings.resource"
       "JSON value"
     ];
+  };
+  extra-config-old-name-still-checked = {
+    # The old option name reaches the same checks, under the new name.
+    modules = with' { extraConfig.terraform.backend.s3.bucket = "state"; };
+    expect = [ "${opt}.settings.terraform.backend is not supported" ];
+    assertion = true;
   };
   misspelled-option = {
     modules = with' { tag = [ "tag:ci" ]; };

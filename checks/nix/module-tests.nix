@@ -23,6 +23,7 @@ let
   tofu = "${fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])}/bin/tofu";
 
   # builtins.toFile's path depends only on name and content: equal paths mean byte-identical files.
+  golden03Input = import ../render/03-extra-config.nix;
   golden = name: builtins.toFile "main.tf.json" (builtins.readFile (../render + "/${name}.json"));
   configOf = modules: (sys modules).system.build.tailscale-manager-config;
 
@@ -83,12 +84,24 @@ in
     expected = true;
   };
 
-  testExtraConfigRendersGolden03 = {
-    # The same extraConfig as the golden input; the module must pass it through unchanged.
-    expr =
-      configOf (with' { inherit ((import ../render/03-extra-config.nix)) extraConfig; })
-      == golden "03-extra-config";
+  testSettingsRenderGolden03 = {
+    # The same settings as the golden input; the module must pass them through unchanged.
+    expr = configOf (with' { inherit (golden03Input) settings; }) == golden "03-extra-config";
     expected = true;
+  };
+
+  # `extraConfig`, the option's name before RFC 42 naming, still works (mkRenamedOptionModule)...
+  testExtraConfigStillRendersGolden03 = {
+    expr = configOf (with' { extraConfig = golden03Input.settings; }) == golden "03-extra-config";
+    expected = true;
+  };
+
+  # ... and says what to write instead.
+  testExtraConfigWarnsAboutTheRename = {
+    expr = map (lib.hasInfix "has been renamed to `services.tailscale-manager.settings'.") (
+      sys (with' { extraConfig = golden03Input.settings; })
+    ).warnings;
+    expected = [ true ];
   };
 
   testEveryFlagNonDefaultRendersGolden05 = {
@@ -164,10 +177,10 @@ in
         providerVersion = o.providerVersion.default;
         recreateIfInvalid = o.recreateIfInvalid.default;
         tags = o.tags.default;
-        extraConfig = o.extraConfig.default;
+        settings = o.settings.default;
       };
     expected = {
-      inherit (render.defaults) tailnet providerVersion extraConfig;
+      inherit (render.defaults) tailnet providerVersion settings;
       inherit (render.defaults.key) recreateIfInvalid tags;
     };
   };
@@ -498,7 +511,7 @@ in
       (with' { tags = lib.mkForce [ "tag:a-1" ]; })
       (with' { stateDir = "/var/lib/a/b.c"; })
       (with' { keys.managed_key.description = lib.concatStrings (lib.genList (_: "x") 50); })
-      (with' { extraConfig.provider.tailscale.tailnet = "-"; })
+      (with' { settings.provider.tailscale.tailnet = "-"; })
     ];
     expected = true;
   };
