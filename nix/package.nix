@@ -21,7 +21,9 @@ rustPlatform.buildRustPackage {
       ../runner/src
       # Integration tests and their /bin/sh fake-terraform fixtures run in checkPhase.
       (fs.maybeMissing ../runner/tests)
-      (fs.maybeMissing ../runner/benches)
+      # A test-support crate inside runner/, should the integration tests get one as a path
+      # dev-dependency: cargo needs every path dependency's sources even to build the binary.
+      (fs.maybeMissing ../runner/test-support)
     ];
   };
 

@@ -109,8 +109,6 @@
               in
               # The packages handed to the nodes (e.g. the stand-in provider) are built by the test.
               builtins.deepSeq (map (v: v.drvPath or null) (builtins.attrValues (test.node.specialArgs or { })))
-              # The packages handed to the nodes (e.g. the stand-in provider) are built by the test.
-              builtins.deepSeq (map (v: v.drvPath or null) (builtins.attrValues (test.node.specialArgs or { })))
               require (builtins.all (
                 m: builtins.isAttrs m && m ? name && m ? testScript && m ? nodes
               ) evaluated) "runNixOSTest: each test module needs name, nodes and testScript" (drv "vm-test-run-${(builtins.head evaluated).name}" { });
