@@ -7,11 +7,11 @@
 #                        checks that they do, so the mark stays true);
 #            uncatchable = true if the error is one builtins.tryEval cannot catch (Nix aborts), so only
 #                          checks/nix/run's own nix-instantiate per case checks it; };
-{ lib, seed }:
+{ lib, example }:
 let
   opt = "services.tailscale-manager";
   with' = extra: [
-    seed
+    example
     { services.tailscale-manager = extra; }
   ];
   storePath = "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-oauth.env";

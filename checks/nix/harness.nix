@@ -75,7 +75,7 @@ rec {
   render = import ../../nix/render.nix;
 
   # The example in README's quick start (also that of the original tool, tailscale-manager 0.3.0).
-  seed = {
+  example = {
     services.tailscale-manager = {
       enable = true;
       tailnet = "-";
@@ -143,7 +143,7 @@ rec {
     buildOf c (map (p: p.text or p) c.home.packages);
 
   # Bad inputs: name -> { modules; expect = [ substrings of the error ]; home ? false; … }
-  badInputs = import ./bad-inputs.nix { inherit lib seed; };
+  badInputs = import ./bad-inputs.nix { inherit lib example; };
   # The cases that only NixOS's real modules catch, and the cases this host can check.
   realNixosBadInputs = lib.filterAttrs (_: case: case.realNixos or false) badInputs;
   hostBadInputs = if realNixos then badInputs else removeAttrs badInputs (builtins.attrNames realNixosBadInputs);

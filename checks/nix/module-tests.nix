@@ -7,18 +7,18 @@
 let
   h = import ./harness.nix { inherit lib nixos; };
   stubHost = import ./harness.nix { inherit lib; };
-  inherit (h) seed render fakePkgs;
+  inherit (h) example render fakePkgs;
 
   with' = extra: [
-    seed
+    example
     { services.tailscale-manager = extra; }
   ];
   sys = modules: h.nixos modules;
   unitOf = modules: (sys modules).systemd.services.tailscale-manager;
   svc = modules: (unitOf modules).serviceConfig;
 
-  seedSys = sys [ seed ];
-  seedSvc = seedSys.systemd.services.tailscale-manager.serviceConfig;
+  exampleSys = sys [ example ];
+  exampleSvc = exampleSys.systemd.services.tailscale-manager.serviceConfig;
   exe = "${fakePkgs.callPackage ../../nix/package.nix { }}/bin/tailscale-manager";
   tofu = "${fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])}/bin/tofu";
 
@@ -31,7 +31,7 @@ let
   hasInfix = lib.hasInfix;
 
   keyDefaults = lib.mapAttrs (_: o: o.default or null) (
-    removeAttrs ((h.evalNixos [ seed ]).options.services.tailscale-manager.keys.type.getSubOptions [ ]) [
+    removeAttrs ((h.evalNixos [ example ]).options.services.tailscale-manager.keys.type.getSubOptions [ ]) [
       "_module"
     ]
   );
@@ -55,8 +55,8 @@ in
 {
   # ---- rendering: the module hands render.nix exactly the golden settings ----------------------
 
-  testSeedRendersGolden01 = {
-    expr = configOf [ seed ] == golden "01-seed-example";
+  testExampleRendersGolden01 = {
+    expr = configOf [ example ] == golden "01-seed-example";
     expected = true;
   };
 
@@ -126,12 +126,12 @@ in
   };
 
   testConfigExposedAsSystemBuild = {
-    expr = lib.hasSuffix "-main.tf.json" (configOf [ seed ]);
+    expr = lib.hasSuffix "-main.tf.json" (configOf [ example ]);
     expected = true;
   };
 
   testDefaultKeyIsManagedKeyOnly = {
-    expr = builtins.attrNames seedSys.services.tailscale-manager.keys;
+    expr = builtins.attrNames exampleSys.services.tailscale-manager.keys;
     expected = [ "managed_key" ];
   };
 
@@ -170,7 +170,7 @@ in
   testTopLevelDefaultsMatchRenderer = {
     expr =
       let
-        o = (h.evalNixos [ seed ]).options.services.tailscale-manager;
+        o = (h.evalNixos [ example ]).options.services.tailscale-manager;
       in
       {
         tailnet = o.tailnet.default;
@@ -187,9 +187,9 @@ in
 
   # ---- the service --------------------------------------------------------------------------------
 
-  testExecStartSeed = {
-    expr = seedSvc.ExecStart;
-    expected = "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf [ seed ]} --terraform ${tofu} --backup-count 5 --on-failure restore";
+  testExecStartExample = {
+    expr = exampleSvc.ExecStart;
+    expected = "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf [ example ]} --terraform ${tofu} --backup-count 5 --on-failure restore";
   };
 
   testExecStartCarriesEveryRunnerOption = {
@@ -201,16 +201,16 @@ in
         terraformBin = "/opt/tf&co;(1)/bin/terraform";
       })).ExecStart;
     # Shell metacharacters are single-quoted, which systemd's ExecStart= parser understands.
-    expected = "${exe} apply --state-dir /var/lib/ts/keys --config ${configOf [ seed ]} --terraform '/opt/tf&co;(1)/bin/terraform' --backup-count 12 --on-failure keep";
+    expected = "${exe} apply --state-dir /var/lib/ts/keys --config ${configOf [ example ]} --terraform '/opt/tf&co;(1)/bin/terraform' --backup-count 12 --on-failure keep";
   };
 
   testCredentialsOnlyThroughLoadCredential = {
     expr = {
-      inherit (seedSvc) LoadCredential;
-      flagInExecStart = hasInfix "--credentials" seedSvc.ExecStart;
-      pathInExecStart = hasInfix "/run/secrets/tailscale-oauth" seedSvc.ExecStart;
+      inherit (exampleSvc) LoadCredential;
+      flagInExecStart = hasInfix "--credentials" exampleSvc.ExecStart;
+      pathInExecStart = hasInfix "/run/secrets/tailscale-oauth" exampleSvc.ExecStart;
       # NixOS itself sets the unit's default PATH.
-      environment = removeAttrs (unitOf [ seed ]).environment [ "PATH" ];
+      environment = removeAttrs (unitOf [ example ]).environment [ "PATH" ];
     };
     expected = {
       LoadCredential = [ "tailscale-oauth:/run/secrets/tailscale-oauth" ];
@@ -223,7 +223,7 @@ in
   testSecretNeverInTheStore = {
     expr = {
       # A string credentials path carries no store context, and main.tf.json does not mention it.
-      context = builtins.getContext (builtins.head seedSvc.LoadCredential);
+      context = builtins.getContext (builtins.head exampleSvc.LoadCredential);
       inConfig = hasInfix "tailscale-oauth" (builtins.readFile ../render/01-seed-example.json);
     };
     expected = {
@@ -234,8 +234,8 @@ in
 
   testOneshotWithoutRemainAfterExit = {
     expr = {
-      inherit (seedSvc) Type;
-      remain = seedSvc ? RemainAfterExit;
+      inherit (exampleSvc) Type;
+      remain = exampleSvc ? RemainAfterExit;
     };
     expected = {
       Type = "oneshot";
@@ -245,7 +245,7 @@ in
 
   testOrdering = {
     expr = {
-      inherit (unitOf [ seed ])
+      inherit (unitOf [ example ])
         wantedBy
         wants
         after
@@ -265,7 +265,7 @@ in
           inherit (svc modules) StateDirectory StateDirectoryMode;
         })
         [
-          [ seed ]
+          [ example ]
           (with' { stateDir = "/var/lib/ts/keys"; })
         ];
     expected = [
@@ -282,7 +282,7 @@ in
 
   testHardening = {
     expr = {
-      inherit (seedSvc)
+      inherit (exampleSvc)
         CapabilityBoundingSet
         NoNewPrivileges
         ProtectSystem
@@ -298,7 +298,7 @@ in
         TimeoutStartSec
         KillMode
         ;
-      noExtraWritablePaths = !(seedSvc ? ReadWritePaths);
+      noExtraWritablePaths = !(exampleSvc ? ReadWritePaths);
     };
     expected = {
       CapabilityBoundingSet = "";
@@ -333,10 +333,10 @@ in
     expected = footprint h.hostOnly;
   };
 
-  testSeedHasNoFailedAssertionsOrWarnings = {
+  testExampleHasNoFailedAssertionsOrWarnings = {
     expr = {
-      failed = h.failedAssertions seedSys;
-      inherit (seedSys) warnings;
+      failed = h.failedAssertions exampleSys;
+      inherit (exampleSys) warnings;
     };
     expected = {
       failed = [ ];
@@ -349,7 +349,7 @@ in
   testPathUnitByDefault = {
     expr =
       let
-        p = seedSys.systemd.paths.tailscale-manager-watch;
+        p = exampleSys.systemd.paths.tailscale-manager-watch;
       in
       {
         inherit (p)
@@ -383,7 +383,7 @@ in
   };
 
   testTimerAbsentByDefault = {
-    expr = seedSys.systemd.timers;
+    expr = exampleSys.systemd.timers;
     expected = { };
   };
 
@@ -408,7 +408,7 @@ in
   # ---- activation line and CLI ------------------------------------------------------------------
 
   testActivationSnippet = {
-    expr = seedSys.system.activationScripts.tailscale-manager;
+    expr = exampleSys.system.activationScripts.tailscale-manager;
     expected = {
       deps = [ ];
       supportsDryActivation = false;
@@ -419,7 +419,7 @@ in
   testCliWrapper = {
     expr =
       let
-        added = h.addedPackages seedSys;
+        added = h.addedPackages exampleSys;
         cli = builtins.head added;
       in
       {
@@ -431,7 +431,7 @@ in
       count = 1;
       text = ''
         export TAILSCALE_MANAGER_BACKUP_COUNT=5
-        export TAILSCALE_MANAGER_CONFIG=${configOf [ seed ]}
+        export TAILSCALE_MANAGER_CONFIG=${configOf [ example ]}
         export TAILSCALE_MANAGER_CREDENTIALS_FILE=/run/secrets/tailscale-oauth
         export TAILSCALE_MANAGER_ON_FAILURE=restore
         export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
@@ -446,12 +446,12 @@ in
   testDefaultTerraformIsOpenTofuWithTailscaleProvider = {
     expr =
       let
-        p = seedSys.services.tailscale-manager.terraformPackage;
+        p = exampleSys.services.tailscale-manager.terraformPackage;
       in
       {
         inherit (p) pname;
         plugins = map (x: x.name) p.plugins;
-        bin = seedSys.services.tailscale-manager.terraformBin;
+        bin = exampleSys.services.tailscale-manager.terraformBin;
       };
     expected = {
       pname = "opentofu";
@@ -468,7 +468,7 @@ in
   };
 
   testDefaultPackageIsThisRepositorysRunner = {
-    expr = lib.hasSuffix "/nix/package.nix" seedSys.services.tailscale-manager.package.calledWith.path;
+    expr = lib.hasSuffix "/nix/package.nix" exampleSys.services.tailscale-manager.package.calledWith.path;
     expected = true;
   };
 

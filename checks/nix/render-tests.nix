@@ -2,11 +2,11 @@
 # nix-instantiate does. The golden files in checks/render/ cover whole outputs; these cover the rules.
 let
   render = import ../../nix/render.nix;
-  seedKey = {
+  ciKey = {
     tags = [ "tag:ci" ];
   };
   withExtra = settings: {
-    keys.managed_key = seedKey;
+    keys.managed_key = ciKey;
     inherit settings;
   };
   paths = settings: map (p: p.path) (render.problems settings);
@@ -36,7 +36,7 @@ in
 
   testTopLevelBlocks = {
     expr = builtins.attrNames (render {
-      keys.managed_key = seedKey;
+      keys.managed_key = ciKey;
     });
     expected = [
       "provider"
@@ -47,7 +47,7 @@ in
 
   # Credentials are never rendered: the provider block carries the tailnet and nothing else.
   testProviderBlockHasOnlyTailnet = {
-    expr = (render { keys.managed_key = seedKey; }).provider;
+    expr = (render { keys.managed_key = ciKey; }).provider;
     expected = {
       tailscale.tailnet = "-";
     };
@@ -62,7 +62,7 @@ in
   };
 
   testExpiryRenderedOnlyWhenSet = {
-    expr = map (expiry: (render { keys.k = seedKey // { inherit expiry; }; }).resource.tailscale_tailnet_key.k ? expiry) [
+    expr = map (expiry: (render { keys.k = ciKey // { inherit expiry; }; }).resource.tailscale_tailnet_key.k ? expiry) [
       null
       3600
     ];
@@ -75,7 +75,7 @@ in
   testRecreateIfInvalidRenamed = {
     expr =
       (render {
-        keys.k = seedKey // {
+        keys.k = ciKey // {
           recreateIfInvalid = "never";
         };
       }).resource.tailscale_tailnet_key.k.recreate_if_invalid;
@@ -201,7 +201,7 @@ in
   testExtraConfigIsTheOldNameOfSettings = {
     expr = map render.toJSON [
       {
-        keys.managed_key = seedKey;
+        keys.managed_key = ciKey;
         extraConfig = golden03.settings;
       }
       (import ../render/03-extra-config.nix)

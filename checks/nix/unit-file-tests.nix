@@ -4,10 +4,10 @@
 { lib, nixos }:
 let
   h = import ./harness.nix { inherit lib nixos; };
-  inherit (h) seed;
+  inherit (h) example;
 
   withTimer = [
-    seed
+    example
     { services.tailscale-manager.enableTimer = true; }
   ];
   units = h.unitFiles withTimer;
@@ -18,7 +18,7 @@ let
   linesOf = key: builtins.filter (lib.hasPrefix "${key}=") serviceLines;
 
   golden = name: builtins.readFile (./golden + "/${name}");
-  config = h.nixos [ seed ];
+  config = h.nixos [ example ];
 in
 {
   testServiceFileGolden = {
@@ -38,7 +38,7 @@ in
 
   # The README example has no timer; the golden service file is its service file too.
   testTimerLeavesServiceFileAlone = {
-    expr = h.unitFiles [ seed ];
+    expr = h.unitFiles [ example ];
     expected = removeAttrs units [ "tailscale-manager.timer" ];
   };
 
