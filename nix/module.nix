@@ -151,8 +151,16 @@ in
   imports = [
     # RFC 42: free-form structured configuration is called `settings`.
     (lib.mkRenamedOptionModule
-      [ "services" "tailscale-manager" "extraConfig" ]
-      [ "services" "tailscale-manager" "settings" ]
+      [
+        "services"
+        "tailscale-manager"
+        "extraConfig"
+      ]
+      [
+        "services"
+        "tailscale-manager"
+        "settings"
+      ]
     )
   ];
 
@@ -424,7 +432,10 @@ in
     system.activationScripts.tailscale-manager = {
       deps = [ ];
       text = ''
-        ${runnerCommand [ "status" "--oneline" ] { inherit (runnerSettings) stateDir; }} || true
+        ${runnerCommand [
+          "status"
+          "--oneline"
+        ] { inherit (runnerSettings) stateDir; }} || true
       '';
     };
 
