@@ -65,13 +65,6 @@ in
 rec {
   inherit fakePkgs failedAssertions realNixos;
 
-  # What checks/nix/run prints about the NixOS host.
-  host =
-    if realNixos then
-      "NixOS's real modules (${toString nixos}: systemd.nix, activation-script.nix, assertions.nix)"
-    else
-      "stub NixOS options (checks/nix/nixos-stubs.nix)";
-
   render = import ../../nix/render.nix;
 
   # The example in README's quick start (also that of the original tool, tailscale-manager 0.3.0).
