@@ -3,7 +3,10 @@
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
+mod plain;
 mod provider;
+mod provider_local;
+mod provider_tailnet;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
