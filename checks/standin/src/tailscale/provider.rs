@@ -336,6 +336,31 @@ mod tests {
     }
 
     #[test]
+    fn scopes_go_to_the_oauth_client() -> Result<(), String> {
+        let config = ProviderConfig {
+            scopes: Value::Value(vec![Value::Value("dns".into()), Value::Value("all".into())]),
+            ..Default::default()
+        };
+        let creds = [
+            ("TAILSCALE_OAUTH_CLIENT_ID", "kC"),
+            ("TAILSCALE_OAUTH_CLIENT_SECRET", "s"),
+        ];
+        let client = resolve_with(&config, &creds)?;
+        assert!(
+            matches!(&client.auth, Auth::OAuth { scopes: Some(s), .. } if s == &["dns", "all"]),
+            "the provider's scopes are asked for: {:?}",
+            client.auth
+        );
+        let client = resolve_with(&ProviderConfig::default(), &creds)?;
+        assert!(
+            matches!(&client.auth, Auth::OAuth { scopes: None, .. }),
+            "no scopes: the token gets all of the client's: {:?}",
+            client.auth
+        );
+        Ok(())
+    }
+
+    #[test]
     fn config_wins_even_when_empty() {
         let config = ProviderConfig {
             tailnet: Value::Value(String::new()),

@@ -81,7 +81,7 @@ pub fn add(file: &SimFile, mut rest: Args) -> Result<()> {
             (_, true) => None,
             (Some(list), false) => Some(args::list(list)),
             (None, false) => Some(vec![
-                format!("100.64.{}.{}", n / 250, n % 250 + 1),
+                format!("100.64.{}.{}", (n - 1) / 250, (n - 1) % 250 + 1),
                 format!("fd7a:115c:a1e0::{n:x}"),
             ]),
         };
