@@ -1,10 +1,16 @@
-//! Test infrastructure, not product code: a stand-in for the `tailscale/tailscale` Terraform
-//! provider v0.29.2 that speaks terraform's real plugin protocol (through `tf-provider`) and keeps
-//! its "tailnet" in a local JSON file named by `TAILSCALE_BASE_URL=file:///…`. It has no network
-//! client at all. Behaviour copied from the real provider cites `/work/shared/facts/provider.md`
-//! ("facts §N").
+//! Test infrastructure, not product code: stand-ins for the Terraform providers the project
+//! renders, speaking terraform's real plugin protocol (through `tf-provider`):
+//! - `tailscale/tailscale` v0.29.2, whose "tailnet" is a local JSON file named by
+//!   `TAILSCALE_BASE_URL=file:///…` (no network client at all);
+//! - `hashicorp/local` v2.9.0's `local_sensitive_file`, which writes the files terraform asks for.
+//!
+//! Behaviour copied from the real providers cites their source files.
 
 pub mod api;
-pub mod provider;
-pub mod resource;
+pub mod framework;
+pub mod gotext;
+pub mod hujson;
+pub mod local;
+pub mod plugin;
 pub mod sim;
+pub mod tailscale;

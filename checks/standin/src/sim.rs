@@ -1,10 +1,22 @@
-//! The simulated tailnet: one JSON file that plays the part of the Tailscale API.
+//! The simulated tailnet: one JSON file that plays the part of the Tailscale API: keys, OAuth
+//! clients and their scopes, the policy file, DNS settings, devices, fault knobs, and a log of
+//! every API request.
+//!
+//! Files written before the policy, DNS, devices, scopes and request log existed still load:
+//! every newer field has a default (the default policy, MagicDNS on, no devices, the default
+//! scopes).
 //!
 //! Every reader and writer takes an exclusive lock on `<file>.lock` (terraform runs several
 //! provider processes, and tests poke the file while terraform runs), and every change is written
 //! to a temporary file in the same directory, fsynced and renamed into place, so a reader never
 //! sees a torn file, even if a writer is killed.
 
+mod devices;
+mod dns;
+mod policy;
+pub mod scopes;
+
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -15,10 +27,15 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+pub use devices::{Device, ZERO_TIME};
+pub use dns::{Dns, Nameserver};
+pub use policy::{DEFAULT_POLICY, Policy};
+
 /// The only format version this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The API's default key lifetime when a create asks for `expirySeconds: 0` (facts §2 Create).
+/// The API's default key lifetime when a create asks for `expirySeconds: 0` (Tailscale API
+/// documentation, "Create auth key": 90 days).
 pub const DEFAULT_EXPIRY_SECONDS: i64 = 7_776_000;
 
 /// The whole simulated tailnet, as stored in the file.
@@ -26,15 +43,23 @@ pub const DEFAULT_EXPIRY_SECONDS: i64 = 7_776_000;
 #[serde(deny_unknown_fields)]
 pub struct Tailnet {
     pub version: u32,
-    /// The tailnet's name; the provider's `tailnet` must be this or `-` (facts §1).
+    /// The tailnet's name; the provider's `tailnet` must be this or `-`.
     pub tailnet: String,
     /// The OAuth clients the API accepts.
     pub oauth_clients: Vec<OAuthClient>,
     /// Every auth key that exists. Deleted keys are removed (a GET then answers 404).
     pub keys: Vec<Key>,
+    /// The policy file (ACL).
+    #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
+    pub dns: Dns,
+    #[serde(default)]
+    pub devices: Vec<Device>,
     #[serde(default)]
     pub faults: Faults,
-    /// What happened, oldest first: creates, deletes and the control command's changes.
+    /// What happened, oldest first: every API request (`op: "request"`), creates, deletes and
+    /// the control command's changes.
     #[serde(default)]
     pub events: Vec<Event>,
 }
@@ -45,15 +70,19 @@ pub struct OAuthClient {
     pub id: String,
     /// `tskey-client-<id>-<random>`, like a real OAuth client secret.
     pub secret: String,
-    /// The client's tag set. Keys it creates must ask for exactly this set (facts §3).
+    /// The client's tag set. Keys it creates must ask for exactly this set (an OAuth client's
+    /// keys must carry its full tag set, terraform-provider-tailscale#437).
     pub tags: Vec<String>,
+    /// What its tokens may do (see [`scopes::allows`]).
+    #[serde(default = "scopes::default_scopes")]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Key {
     pub id: String,
-    /// The secret, `tskey-auth-<id>-<random>`; the API returns it only from create (facts §3).
+    /// The secret, `tskey-auth-<id>-<random>`; the API returns it only from create.
     pub key: String,
     pub description: String,
     pub tags: Vec<String>,
@@ -65,12 +94,13 @@ pub struct Key {
     pub expires: String,
     pub expiry_seconds: i64,
     pub revoked: bool,
-    /// `""` for keys created by an OAuth client (facts §2 Create).
+    /// `""` for keys created by an OAuth client.
     pub user_id: String,
 }
 
 impl Key {
-    /// The API reports expired and revoked keys as `invalid` (facts §3 Get).
+    /// The API reports expired and revoked keys as `invalid` (Tailscale API documentation,
+    /// "Get key").
     pub fn invalid(&self, now: OffsetDateTime) -> bool {
         self.revoked || parse_time(&self.expires).is_none_or(|expires| expires <= now)
     }
@@ -107,13 +137,39 @@ pub enum CommitPoint {
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub at: String,
+    /// `request` (one per HTTP request the real client would send, token requests included),
     /// `create_started`, `create`, `create_failed`, `delete`, `delete_missing`, `auth_failed`,
-    /// and the control command's `expire`, `revoke`, `delete_behind`.
+    /// and the control command's `expire`, `revoke`, `delete_behind`, `add_device`,
+    /// `set_policy`, `grant_scope`, `drop_scope`.
     pub op: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For `request` events: what went over the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+}
+
+/// One HTTP request as the real Go client would send it, and the status it got. Credentials
+/// (the `Authorization` header, a client secret in a token request) are never recorded.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// `GET`, `POST`, `DELETE`.
+    pub method: String,
+    /// E.g. `/api/v2/tailnet/-/acl`, `/api/v2/oauth/token`.
+    pub path: String,
+    /// The encoded query string, without `?` (`tags=tag%3Aweb`); empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub query: String,
+    /// `Accept` or `Content-Type`, and `If-Match` when sent.
+    pub headers: BTreeMap<String, String>,
+    /// The request body (JSON, HuJSON or a form), if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The answer: 200, or the error status.
+    pub status: u16,
 }
 
 impl Tailnet {
@@ -128,8 +184,12 @@ impl Tailnet {
                 id: client_id,
                 secret,
                 tags: client_tags,
+                scopes: scopes::default_scopes(),
             }],
             keys: Vec::new(),
+            policy: Policy::default(),
+            dns: Dns::default(),
+            devices: Vec::new(),
             faults: Faults::default(),
             events: Vec::new(),
         })
@@ -159,12 +219,58 @@ impl Tailnet {
             op: op.to_owned(),
             id: id.map(str::to_owned),
             detail,
+            request: None,
+        });
+    }
+
+    pub fn record_request(&mut self, request: Request) {
+        self.events.push(Event {
+            at: format_time(now()),
+            op: "request".to_owned(),
+            id: None,
+            detail: None,
+            request: Some(request),
         });
     }
 
     /// How many events of this kind happened.
     pub fn count(&self, op: &str) -> usize {
         self.events.iter().filter(|e| e.op == op).count()
+    }
+
+    /// Every recorded API request, oldest first.
+    pub fn requests(&self) -> impl Iterator<Item = &Request> {
+        self.events.iter().filter_map(|e| e.request.as_ref())
+    }
+
+    /// The recorded requests with this method whose path ends with `path_end` (e.g. `POST`,
+    /// `/acl`), oldest first.
+    pub fn requests_to(&self, method: &str, path_end: &str) -> Vec<&Request> {
+        self.requests()
+            .filter(|r| r.method == method && r.path.ends_with(path_end))
+            .collect()
+    }
+
+    /// The one OAuth client, or the one with this id.
+    pub fn oauth_client_mut(&mut self, id: Option<&str>) -> Result<&mut OAuthClient> {
+        let count = self.oauth_clients.len();
+        let mut matching = self
+            .oauth_clients
+            .iter_mut()
+            .filter(|c| id.is_none_or(|id| c.id == id));
+        match (matching.next(), matching.next(), id) {
+            (Some(client), None, _) => Ok(client),
+            (None, _, Some(id)) => bail!("no OAuth client with id {id:?} in the simulated tailnet"),
+            _ => {
+                bail!("the simulated tailnet has {count} OAuth clients: name one with --client ID")
+            }
+        }
+    }
+
+    pub fn device(&self, name_or_id: &str) -> Option<&Device> {
+        self.devices
+            .iter()
+            .find(|d| d.name == name_or_id || d.node_id == name_or_id || d.id == name_or_id)
     }
 }
 
@@ -298,10 +404,9 @@ pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-/// RFC 3339 in whole seconds, as the provider stores times (facts §2 Create: `time.Format(RFC3339)`).
+/// RFC 3339 in whole seconds, as the provider stores times (`time.Format(time.RFC3339)`).
 pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+    crate::gotext::rfc3339(t)
 }
 
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
@@ -312,27 +417,59 @@ pub fn in_seconds(t: OffsetDateTime, seconds: i64) -> OffsetDateTime {
     t + Duration::seconds(seconds)
 }
 
-/// A key or client id shaped like the real ones (`k…CNTRL`, facts §3 Create).
+/// A key or client id shaped like the real ones (`k…CNTRL`).
 pub fn new_id() -> Result<String> {
     Ok(format!("k{}CNTRL", random_alnum(12)?))
 }
 
+/// A random UUID (version 4), as the real providers give resources without an API id.
+pub fn new_uuid() -> Result<String> {
+    let hex = random_hex(32)?;
+    let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16]) % 4];
+    Ok(format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..]
+    ))
+}
+
 /// `n` random characters from [A-Za-z0-9], from the kernel's random source.
 pub fn random_alnum(n: usize) -> Result<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    random_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        n,
+    )
+}
+
+/// `n` random lower-case hex digits.
+pub fn random_hex(n: usize) -> Result<String> {
+    random_from(b"0123456789abcdef", n)
+}
+
+/// `n` random decimal digits.
+pub fn random_digits(n: usize) -> Result<String> {
+    random_from(b"0123456789", n)
+}
+
+fn random_from(alphabet: &[u8], n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n * 2];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .context("cannot read /dev/urandom")?;
-    // Rejection sampling keeps the distribution uniform: 248 = 4 * 62.
+    // Rejection sampling keeps the distribution uniform: only bytes below the largest multiple
+    // of the alphabet's size count.
+    let limit = 256 - 256 % alphabet.len();
     let out: String = bytes
         .iter()
-        .filter(|&&b| b < 248)
-        .map(|&b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
+        .filter(|&&b| usize::from(b) < limit)
+        .map(|&b| char::from(alphabet[usize::from(b) % alphabet.len()]))
         .take(n)
         .collect();
     if out.len() < n {
-        return random_alnum(n);
+        return random_from(alphabet, n);
     }
     Ok(out)
 }

@@ -3,9 +3,13 @@
 use std::process::Command;
 
 use anyhow::{Context as _, Result, ensure};
+use tailscale_standin::sim::SimFile;
 
 const STANDIN_BIN: &str = env!("CARGO_BIN_EXE_standin-tailnet");
-const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-tailscale");
+const PROVIDER_BINS: [&str; 2] = [
+    env!("CARGO_BIN_EXE_terraform-provider-tailscale"),
+    env!("CARGO_BIN_EXE_terraform-provider-local"),
+];
 
 /// Runs standin-tailnet; returns (exit code, stdout, stderr).
 fn standin(args: &[&str]) -> Result<(Option<i32>, String, String)> {
@@ -38,6 +42,13 @@ fn help_lists_every_command() -> Result<()> {
         "delete",
         "fail-creates",
         "slow-create",
+        "add-device",
+        "list-devices",
+        "set-policy",
+        "show-policy",
+        "show-dns",
+        "grant-scope",
+        "drop-scope",
     ] {
         ensure!(
             stdout.contains(&format!("\n  {command}")),
@@ -84,6 +95,42 @@ fn usage_errors_exit_2_with_a_reason() -> Result<()> {
             "unexpected argument \"--bogus\"",
         ),
         (&["--file"], "--file needs a path"),
+        (
+            &["--file", file, "add-device"],
+            "missing a device name (its MagicDNS name)",
+        ),
+        (
+            &[
+                "--file",
+                file,
+                "add-device",
+                "a.ts.net",
+                "--expires",
+                "soon",
+            ],
+            "--expires must be an RFC 3339 time",
+        ),
+        (
+            &[
+                "--file",
+                file,
+                "add-device",
+                "a.ts.net",
+                "--expires",
+                "+1d",
+                "--key-expiry-disabled",
+            ],
+            "--expires and --key-expiry-disabled exclude each other",
+        ),
+        (
+            &["--file", file, "add-device", "a.ts.net", "--tags", "web"],
+            "must start with \"tag:\"",
+        ),
+        (
+            &["--file", file, "set-policy"],
+            "missing a policy file (- for stdin) or --default",
+        ),
+        (&["--file", file, "grant-scope"], "missing a scope"),
     ];
     for (args, expected) in cases {
         let (code, _, stderr) = standin(args)?;
@@ -157,20 +204,150 @@ fn list_json_redacts_every_secret() -> Result<()> {
 }
 
 #[test]
-fn the_provider_explains_itself_when_run_by_hand() -> Result<()> {
-    let output = Command::new(PROVIDER_BIN)
-        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
-        .output()
-        .context("cannot run the provider")?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+fn the_providers_explain_themselves_when_run_by_hand() -> Result<()> {
+    for provider in PROVIDER_BINS {
+        let output = Command::new(provider)
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .output()
+            .with_context(|| format!("cannot run {provider}"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        ensure!(
+            output.status.code() == Some(1),
+            "{provider}: exit 1 without terraform: {:?}",
+            output.status
+        );
+        ensure!(
+            stderr.contains("This binary is a plugin"),
+            "{provider} says what it is:\n{stderr}"
+        );
+    }
+    Ok(())
+}
+
+/// Runs `standin-tailnet --file FILE ARGS` that must succeed; its stdout.
+fn ok(file: &str, args: &[&str]) -> Result<String> {
+    let mut all = vec!["--file", file];
+    all.extend(args);
+    let (code, stdout, stderr) = standin(&all)?;
+    ensure!(code == Some(0), "{args:?} exits 0, got {code:?}: {stderr}");
+    Ok(stdout)
+}
+
+#[test]
+fn devices_policy_and_scopes_land_in_the_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("tailnet.json");
+    let file = path.to_str().context("temp path is UTF-8")?;
+    ok(file, &["init", "--scopes", "auth_keys,dns"])?;
+    let node_id = ok(
+        file,
+        &[
+            "add-device",
+            "web-1.tail0000.ts.net",
+            "--tags",
+            "tag:web",
+            "--expires",
+            "2026-05-01T00:00:00Z",
+            "--last-seen",
+            "-2h",
+        ],
+    )?;
+    ok(
+        file,
+        &[
+            "add-device",
+            "db-1.tail0000.ts.net",
+            "--key-expiry-disabled",
+            "--no-addresses",
+        ],
+    )?;
+    ok(file, &["grant-scope", "policy_file", "devices:core:read"])?;
+    ok(file, &["drop-scope", "dns"])?;
+    let policy = dir.path().join("policy.hujson");
+    std::fs::write(&policy, "// ours\n{\"grants\": []}\n")?;
+    ok(file, &["set-policy", policy.to_str().context("UTF-8")?])?;
+
+    let tailnet = SimFile::new(&path).read()?;
+    let web = tailnet
+        .device("web-1.tail0000.ts.net")
+        .context("web-1 was added")?;
     ensure!(
-        output.status.code() == Some(1),
-        "exit 1 without terraform: {:?}",
-        output.status
+        web.node_id == node_id.trim(),
+        "add-device prints the node id"
     );
     ensure!(
-        stderr.contains("This binary is a plugin"),
-        "says what it is:\n{stderr}"
+        web.hostname == "web-1" && web.tags == ["tag:web"],
+        "hostname and tags: {web:?}"
     );
+    ensure!(
+        web.expires == "2026-05-01T00:00:00Z",
+        "expires as written: {web:?}"
+    );
+    ensure!(
+        web.last_seen.is_some(),
+        "--last-seen makes it offline: {web:?}"
+    );
+    ensure!(
+        web.addresses.as_ref().is_some_and(|a| a.len() == 2),
+        "default addresses, IPv4 and IPv6: {web:?}"
+    );
+    let db = tailnet
+        .device("db-1.tail0000.ts.net")
+        .context("db-1 was added")?;
+    ensure!(
+        db.key_expiry_disabled && db.expires == "0001-01-01T00:00:00Z",
+        "key expiry disabled, Go's zero time: {db:?}"
+    );
+    ensure!(
+        db.addresses.is_none() && db.last_seen.is_none(),
+        "no addresses, online: {db:?}"
+    );
+    ensure!(
+        tailnet.oauth_clients[0].scopes == ["auth_keys", "policy_file", "devices:core:read"],
+        "scopes granted and dropped: {:?}",
+        tailnet.oauth_clients[0].scopes
+    );
+    ensure!(
+        !tailnet.policy.default && tailnet.policy.hujson.starts_with("// ours"),
+        "the policy is set and no longer the default"
+    );
+    let shown = ok(file, &["show-policy"])?;
+    ensure!(
+        shown == tailnet.policy.hujson,
+        "show-policy prints the text as stored"
+    );
+    ok(file, &["set-policy", "--default"])?;
+    ensure!(
+        SimFile::new(&path).read()?.policy.default,
+        "--default restores it"
+    );
+    let (code, _, stderr) = standin(&["--file", file, "add-device", "web-1.tail0000.ts.net"])?;
+    ensure!(
+        code == Some(1) && stderr.contains("already has a device named"),
+        "a second device with the same name is refused: {stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn files_without_the_new_fields_still_load() -> Result<()> {
+    // A file as the stand-in wrote it before policy, DNS, devices, scopes and the request log.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("tailnet.json");
+    std::fs::write(
+        &path,
+        r#"{"version": 1, "tailnet": "example.com",
+            "oauth_clients": [{"id": "kC", "secret": "tskey-client-kC-s", "tags": ["tag:ci"]}],
+            "keys": [], "faults": {}, "events": [{"at": "2026-01-01T00:00:00Z", "op": "create", "id": "k1"}]}"#,
+    )?;
+    let tailnet = SimFile::new(&path).read()?;
+    ensure!(tailnet.policy.default, "the default policy");
+    ensure!(tailnet.dns.magic_dns, "MagicDNS on");
+    ensure!(tailnet.devices.is_empty(), "no devices");
+    ensure!(
+        tailnet.oauth_clients[0].scopes == ["auth_keys", "policy_file", "dns", "devices:core:read"],
+        "the default scopes"
+    );
+    ensure!(tailnet.count("create") == 1, "old events are kept");
     Ok(())
 }

@@ -15,10 +15,14 @@ use tailscale_standin::sim::{SimFile, Tailnet};
 use tempfile::TempDir;
 
 const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-tailscale");
+const LOCAL_PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-local");
 const STANDIN_BIN: &str = env!("CARGO_BIN_EXE_standin-tailnet");
 
 /// Where nixpkgs' `withPlugins` puts a provider (facts nix.md §2), below the mirror root.
 pub const PROVIDER_PATH: &str = "registry.terraform.io/tailscale/tailscale/0.29.2/linux_amd64/terraform-provider-tailscale_0.29.2";
+/// The hashicorp/local stand-in, as nixpkgs' `terraform-providers.hashicorp_local` (v2.9.0).
+pub const LOCAL_PROVIDER_PATH: &str =
+    "registry.terraform.io/hashicorp/local/2.9.0/linux_amd64/terraform-provider-local_2.9.0";
 
 /// The seed example as Nix renders it (committed by the Nix side, kept identical by its golden
 /// test), read once per test process so every world sees the same config.
@@ -93,19 +97,24 @@ fn install() -> Result<&'static Install> {
 fn make_install() -> Result<Install> {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-provider");
     let plugins = root.join("libexec/terraform-providers");
-    let binary = plugins.join(PROVIDER_PATH);
-    fs::create_dir_all(binary.parent().context("provider path has a parent")?)?;
-    // Copy, then rename: a terraform of an earlier run never sees a half-written plugin.
-    let partial = root.join(format!("provider.partial{}", std::process::id()));
-    fs::copy(PROVIDER_BIN, &partial)
-        .with_context(|| format!("cannot copy {PROVIDER_BIN} to {}", partial.display()))?;
-    fs::rename(&partial, &binary)?;
+    for (built, path) in [
+        (PROVIDER_BIN, PROVIDER_PATH),
+        (LOCAL_PROVIDER_BIN, LOCAL_PROVIDER_PATH),
+    ] {
+        let binary = plugins.join(path);
+        fs::create_dir_all(binary.parent().context("provider path has a parent")?)?;
+        // Copy, then rename: a terraform of an earlier run never sees a half-written plugin.
+        let partial = root.join(format!("provider.partial{}", std::process::id()));
+        fs::copy(built, &partial)
+            .with_context(|| format!("cannot copy {built} to {}", partial.display()))?;
+        fs::rename(&partial, &binary)?;
+    }
     let cli_config = root.join("terraformrc");
     fs::write(
         &cli_config,
         format!(
             "disable_checkpoint = true\n\
-             provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/tailscale/tailscale\"]\n  }}\n}}\n",
+             provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/tailscale/tailscale\", \"registry.terraform.io/hashicorp/local\"]\n  }}\n}}\n",
             plugins.display()
         ),
     )?;

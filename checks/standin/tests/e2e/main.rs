@@ -3,7 +3,10 @@
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
+mod plain;
 mod provider;
+mod provider_local;
+mod provider_tailnet;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -408,8 +411,11 @@ fn f2_runner_killed_mid_apply() -> Result<()> {
     let runner = world.spawn_runner(&["apply"])?;
     let pid = runner.id();
     world.wait_for_creates_started(1)?;
-    // What systemd does to a unit it gives up on: SIGKILL to every process of the unit.
+    // What systemd does to a unit it gives up on: SIGKILL to every process of the unit's
+    // cgroup, so also to terraform's own process group and the plugins in it.
+    let terraform = terraform_child(pid)?;
     kill("-KILL", &format!("-{pid}"))?;
+    kill("-KILL", &format!("-{terraform}"))?;
     let run = finish(runner)?;
     ensure!(run.code.is_none(), "the runner died of the signal: {run:?}");
     assert_no_torn_files(&world)?;

@@ -1,6 +1,7 @@
-//! `tailscale_tailnet_key` as the real v0.29.2 provider implements it (facts §2).
+//! `tailscale_tailnet_key` as terraform-provider-tailscale v0.29.2 resource_tailnet_key.go
+//! implements it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -8,14 +9,16 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::provider::{SharedClient, configured};
 use crate::api::{ApiError, Client, CreateRequest, KeyInfo};
-use crate::provider::{SharedClient, attribute, error, error_at, schema_block};
+use crate::framework::{error, error_at, schema};
+use crate::gotext::double_quoted;
 
 pub struct TailnetKey {
     client: SharedClient,
 }
 
-/// One instance, attribute for attribute (facts §2 Schema).
+/// One instance, attribute for attribute.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(default)]
 pub struct KeyState {
@@ -40,28 +43,11 @@ impl TailnetKey {
     }
 
     fn client(&self, diags: &mut Diagnostics) -> Option<Client> {
-        let client = self
-            .client
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if client.is_none() {
-            error(
-                diags,
-                "Provider not configured",
-                "The stand-in provider was used before terraform configured it.",
-            );
-        }
-        client
+        configured(&self.client, diags)
     }
 }
 
-/// Go's `%q` of a `types.String`, whose String() is already quoted: `"\"k123\""` (facts §2 Read).
-fn double_quoted(id: &str) -> String {
-    format!("{:?}", format!("{id:?}"))
-}
-
-/// facts §2 Read: any error but a 404.
+/// Read: any error but a 404.
 fn fetch_failed(diags: &mut Diagnostics, id: &str, e: &ApiError) {
     error(
         diags,
@@ -77,7 +63,7 @@ fn id_of(state: &KeyState) -> String {
     state.id.as_ref_option().cloned().unwrap_or_default()
 }
 
-/// facts §2 ModifyPlan shouldRecreate: `always` → true, `never` → false, otherwise `reusable`.
+/// ModifyPlan's shouldRecreateIfInvalid: `always` → true, `never` → false, otherwise `reusable`.
 fn should_recreate(recreate_if_invalid: &Value<String>, reusable: &Value<bool>) -> bool {
     match recreate_if_invalid.as_ref_option().map(String::as_str) {
         Some("always") => true,
@@ -87,7 +73,7 @@ fn should_recreate(recreate_if_invalid: &Value<String>, reusable: &Value<bool>) 
 }
 
 /// Copies what a GET returns into the state; `key` and `recreate_if_invalid` are never touched
-/// (facts §2 Read).
+/// (Read).
 fn refresh(state: &mut KeyState, info: &KeyInfo) {
     let key = &info.key;
     state.id = Value::Value(key.id.clone());
@@ -103,7 +89,7 @@ fn refresh(state: &mut KeyState, info: &KeyInfo) {
     state.invalid = Value::Value(info.invalid);
 }
 
-/// Framework defaults apply when the config leaves an attribute null (facts §2 Schema).
+/// Schema defaults apply when the config leaves an attribute null.
 fn apply_defaults(plan: &mut KeyState, config: &KeyState) {
     for (planned, configured) in [
         (&mut plan.reusable, &config.reusable),
@@ -131,7 +117,7 @@ impl Resource for TailnetKey {
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         use AttributeConstraint::{Computed, Optional, OptionalComputed};
         use AttributeType::{Bool, Number, Set, String as Str};
-        let attrs = [
+        let rows = [
             ("id", Str, Computed, false),
             ("reusable", Bool, OptionalComputed, false),
             ("ephemeral", Bool, OptionalComputed, false),
@@ -146,27 +132,11 @@ impl Resource for TailnetKey {
             ("recreate_if_invalid", Str, Optional, false),
             ("user_id", Str, OptionalComputed, false),
         ];
-        let attributes: HashMap<_, _> = attrs
-            .into_iter()
-            .map(|(name, ty, constraint, sensitive)| {
-                (
-                    name.to_owned(),
-                    attribute(
-                        ty,
-                        constraint,
-                        sensitive,
-                        "see the real provider's documentation",
-                    ),
-                )
-            })
-            .collect();
-        Some(schema_block(
-            attributes,
-            "A pre-authentication key of the simulated tailnet",
-        ))
+        Some(schema(rows, vec![]))
     }
 
-    /// facts §2 Validation messages (framework-validators).
+    /// The validators' messages (terraform-plugin-framework-validators v0.19.0
+    /// stringvalidator LengthAtMost and OneOf).
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: KeyState) -> Option<()> {
         if let Value::Value(description) = &config.description {
             // Go's len(): bytes, not characters (stringvalidator.LengthAtMost).
@@ -207,7 +177,7 @@ impl Resource for TailnetKey {
         let id = id_of(&state);
         match self.client(diags)?.get_key(&id) {
             Ok(info) => refresh(&mut state, &info),
-            // facts §2 Read (v0.29.2): 404 → invalid=true, everything else kept; ModifyPlan decides.
+            // v0.29.2: a 404 sets invalid = true and keeps everything else; ModifyPlan decides.
             Err(e) if e.is_not_found() => state.invalid = Value::Value(true),
             Err(e) => {
                 fetch_failed(diags, &id, &e);
@@ -226,7 +196,7 @@ impl Resource for TailnetKey {
     ) -> Option<(KeyState, ValueEmpty)> {
         let mut plan = proposed;
         apply_defaults(&mut plan, &config);
-        // Computed values are known only after create (facts §2 Replacement plan).
+        // Computed values are known only after create.
         plan.id = Value::Unknown;
         plan.key = Value::Unknown;
         plan.created_at = Value::Unknown;
@@ -252,7 +222,7 @@ impl Resource for TailnetKey {
     ) -> Option<(KeyState, ValueEmpty, Vec<AttributePath>)> {
         let mut plan = proposed;
         apply_defaults(&mut plan, &config);
-        // facts §2 Schema: UseStateForUnknown on every computed attribute.
+        // UseStateForUnknown on every computed attribute.
         plan.id = prior.id.clone();
         plan.key = prior.key.clone();
         plan.created_at = prior.created_at.clone();
@@ -265,7 +235,7 @@ impl Resource for TailnetKey {
             plan.user_id = prior.user_id.clone();
         }
 
-        // facts §2 Schema: RequiresReplace on these, when the value changes.
+        // RequiresReplace on these, when the value changes.
         let mut replace = Vec::new();
         let changed = [
             ("reusable", plan.reusable != prior.reusable),
@@ -282,7 +252,7 @@ impl Resource for TailnetKey {
                 .map(|(name, _)| AttributePath::new(name)),
         );
 
-        // facts §2 ModifyPlan: an invalid key is replaced when shouldRecreate holds.
+        // ModifyPlan: an invalid key is replaced when shouldRecreate holds.
         if plan.invalid == Value::Value(true)
             && should_recreate(&plan.recreate_if_invalid, &plan.reusable)
         {
@@ -324,7 +294,7 @@ impl Resource for TailnetKey {
                 .flatten()
                 .filter_map(|t| t.as_ref_option().cloned())
                 .collect(),
-            // facts §2 Create: an unset expiry is unknown in the plan, so 0 is sent.
+            // An unset expiry is unknown in the plan, so 0 is sent (the API then picks 90 days).
             expiry_seconds: planned.expiry.as_ref_option().copied().unwrap_or(0),
             description: planned
                 .description
@@ -340,7 +310,7 @@ impl Resource for TailnetKey {
         let info = match created {
             Ok(info) => info,
             Err(e) => {
-                // facts §2 Create: on error nothing is saved.
+                // On error nothing is saved.
                 error(
                     diags,
                     "Failed to create key",
@@ -352,7 +322,7 @@ impl Resource for TailnetKey {
         let key = info.key;
         let mut state = planned;
         state.id = Value::Value(key.id);
-        // The only place `key` is set (facts §2 Create).
+        // The only place `key` is set.
         state.key = Value::Value(key.key);
         state.created_at = Value::Value(key.created);
         state.expires_at = Value::Value(key.expires);
@@ -375,7 +345,7 @@ impl Resource for TailnetKey {
         let info = match self.client(diags)?.get_key(&id) {
             Ok(info) => info,
             Err(e) if e.is_not_found() => {
-                // facts §2 Update: v0.29.2 panics here on a 404 (#809); the stand-in fails instead.
+                // v0.29.2 panics here on a 404 (#809); the stand-in fails instead.
                 error(
                     diags,
                     "Failed to update key",
@@ -391,7 +361,7 @@ impl Resource for TailnetKey {
                 return None;
             }
         };
-        // facts §2 Update: refresh these, keep the planned rest (including `key`).
+        // Update refreshes these and keeps the planned rest (including `key`).
         let mut state = planned;
         state.created_at = Value::Value(info.key.created.clone());
         state.expires_at = Value::Value(info.key.expires.clone());
@@ -411,7 +381,7 @@ impl Resource for TailnetKey {
         let id = id_of(&prior);
         match self.client(diags)?.delete_key(&id) {
             Ok(()) => Some(()),
-            // facts §2 Delete: a 404 is ignored (single-use keys may already be gone).
+            // A 404 is ignored (single-use keys may already be gone).
             Err(e) if e.is_not_found() => Some(()),
             Err(e) => {
                 error(
@@ -427,7 +397,7 @@ impl Resource for TailnetKey {
         }
     }
 
-    /// facts §2 Import: the id passes through, then Read runs; `key` stays null.
+    /// ImportStatePassthroughID: the id passes through, then Read runs; `key` stays null.
     async fn import<'a>(
         &self,
         _diags: &mut Diagnostics,
@@ -467,14 +437,5 @@ mod tests {
             "unset: single-use keys are kept"
         );
         assert!(!should_recreate(&empty, &no), "\"\" behaves like unset");
-    }
-
-    #[test]
-    fn ids_are_double_quoted_like_go() {
-        assert_eq!(
-            double_quoted("k1CNTRL"),
-            r#""\"k1CNTRL\"""#,
-            "%q of a quoted string"
-        );
     }
 }

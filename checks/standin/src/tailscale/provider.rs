@@ -1,33 +1,57 @@
 //! The provider block: schema, env fallbacks, `file:` values and the credential checks of the
-//! real v0.29.2 provider (facts §1). Configure makes no API call; credentials are first checked
-//! by the first request.
+//! real provider (terraform-provider-tailscale v0.29.2 provider_framework.go and provider_sdk.go
+//! validateProviderCreds). Configure makes no API call; credentials are first checked by the
+//! first request, when the client fetches its OAuth token.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
-};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostic, Diagnostics, DynamicResource, Provider};
+use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use super::acl::Acl;
+use super::devices::Devices;
+use super::dns_configuration::DnsConfiguration;
+use super::tailnet_key::TailnetKey;
 use crate::api::{Auth, Client};
-use crate::resource::TailnetKey;
+use crate::framework::{error, schema};
+use crate::gotext::os_error;
 use crate::sim::SimFile;
 
-/// The configured client, shared with the resource (configure runs after get_resources).
+/// The configured client, shared with the resources (configure runs after get_resources).
 pub type SharedClient = Arc<RwLock<Option<Client>>>;
+
+/// The client terraform configured, or an error diagnostic if it has not yet.
+pub fn configured(shared: &SharedClient, diags: &mut Diagnostics) -> Option<Client> {
+    let client = shared.read().unwrap_or_else(|e| e.into_inner()).clone();
+    if client.is_none() {
+        error(
+            diags,
+            "Provider not configured",
+            "The stand-in provider was used before terraform configured it.",
+        );
+    }
+    client
+}
+
+/// A fresh UUID for a resource without an API id (the real provider's createUUID), or an error
+/// diagnostic.
+pub fn new_uuid(diags: &mut Diagnostics) -> Option<String> {
+    crate::sim::new_uuid()
+        .map_err(|e| error(diags, "Cannot generate an id", format!("{e:#}")))
+        .ok()
+}
 
 #[derive(Default)]
 pub struct TailscaleProvider {
     client: SharedClient,
 }
 
-/// The provider block as terraform sends it; every attribute is optional (facts §1). No Debug:
-/// it holds secrets.
+/// The provider block as terraform sends it; every attribute is optional. No Debug: it holds
+/// secrets.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ProviderConfig {
@@ -43,58 +67,6 @@ pub struct ProviderConfig {
     pub user_agent: Value<String>,
 }
 
-/// Diagnostics are built by hand: `Diagnostic::new` appends a backtrace to the detail when
-/// RUST_BACKTRACE is set (facts §6 gotcha 1).
-pub fn error(
-    diags: &mut Diagnostics,
-    summary: impl Into<Cow<'static, str>>,
-    detail: impl Into<Cow<'static, str>>,
-) {
-    error_at(diags, summary, detail, AttributePath::default());
-}
-
-pub fn error_at(
-    diags: &mut Diagnostics,
-    summary: impl Into<Cow<'static, str>>,
-    detail: impl Into<Cow<'static, str>>,
-    attribute: AttributePath,
-) {
-    diags.errors.push(Diagnostic {
-        summary: summary.into(),
-        detail: detail.into(),
-        attribute,
-    });
-}
-
-pub fn attribute(
-    attr_type: AttributeType,
-    constraint: AttributeConstraint,
-    sensitive: bool,
-    description: &str,
-) -> Attribute {
-    Attribute {
-        attr_type,
-        description: Description::plain(description),
-        constraint,
-        sensitive,
-        deprecated: false,
-    }
-}
-
-/// A schema (version 0, like the real resource: facts §2) of plain attributes.
-pub fn schema_block(attributes: HashMap<String, Attribute>, description: &str) -> Schema {
-    Schema {
-        version: 0,
-        block: Block {
-            version: 0,
-            attributes,
-            blocks: HashMap::new(),
-            description: Description::plain(description),
-            deprecated: false,
-        },
-    }
-}
-
 #[async_trait]
 impl Provider for TailscaleProvider {
     type Config<'a> = ProviderConfig;
@@ -103,35 +75,25 @@ impl Provider for TailscaleProvider {
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         use AttributeConstraint::Optional;
         use AttributeType::{List, String as Str};
-        let attrs = [
-            ("api_key", Str, true),
-            ("audience", Str, false),
-            ("identity_token", Str, true),
-            ("identity_token_environment_variable_name", Str, false),
-            ("oauth_client_id", Str, false),
-            ("oauth_client_secret", Str, true),
-            ("scopes", List(Box::new(Str)), false),
-            ("tailnet", Str, false),
-            ("base_url", Str, false),
-            ("user_agent", Str, false),
-        ];
-        let attributes = attrs
-            .into_iter()
-            .map(|(name, ty, sensitive)| {
+        Some(schema(
+            [
+                ("api_key", Str, Optional, true),
+                ("audience", Str, Optional, false),
+                ("identity_token", Str, Optional, true),
                 (
-                    name.to_owned(),
-                    attribute(
-                        ty,
-                        Optional,
-                        sensitive,
-                        "see the real provider's documentation",
-                    ),
-                )
-            })
-            .collect();
-        Some(schema_block(
-            attributes,
-            "Stand-in for tailscale/tailscale v0.29.2, backed by a simulated tailnet file",
+                    "identity_token_environment_variable_name",
+                    Str,
+                    Optional,
+                    false,
+                ),
+                ("oauth_client_id", Str, Optional, false),
+                ("oauth_client_secret", Str, Optional, true),
+                ("scopes", List(Box::new(Str)), Optional, false),
+                ("tailnet", Str, Optional, false),
+                ("base_url", Str, Optional, false),
+                ("user_agent", Str, Optional, false),
+            ],
+            vec![],
         ))
     }
 
@@ -150,13 +112,34 @@ impl Provider for TailscaleProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        let resource: Box<dyn DynamicResource> = Box::new(TailnetKey::new(self.client.clone()));
-        Some(HashMap::from([("tailnet_key".to_owned(), resource)]))
+        let client = &self.client;
+        let resources: [(&str, Box<dyn DynamicResource>); 3] = [
+            ("tailnet_key", Box::new(TailnetKey::new(client.clone()))),
+            ("acl", Box::new(Acl::new(client.clone()))),
+            (
+                "dns_configuration",
+                Box::new(DnsConfiguration::new(client.clone())),
+            ),
+        ];
+        Some(
+            resources
+                .into_iter()
+                .map(|(name, resource)| (name.to_owned(), resource))
+                .collect(),
+        )
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        let devices: Box<dyn DynamicDataSource> = Box::new(Devices::new(self.client.clone()));
+        Some(HashMap::from([("devices".to_owned(), devices)]))
     }
 }
 
 /// A config value that is neither null nor unknown wins, even `""`; otherwise the first
-/// non-empty env var (facts §1 Precedence).
+/// non-empty env var (provider_framework.go coalesce).
 fn coalesce(
     config: &Value<String>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -172,7 +155,7 @@ fn coalesce(
         .unwrap_or_default()
 }
 
-/// `file:<path>`: read the file and trim it (facts §1 `file:` prefix).
+/// `file:<path>`: read the file and trim it (provider_framework.go resolveValueFromFile).
 fn from_file(value: String, attr: &str, diags: &mut Diagnostics) -> Option<String> {
     let Some(path) = value.strip_prefix("file:") else {
         return Some(value);
@@ -180,16 +163,12 @@ fn from_file(value: String, attr: &str, diags: &mut Diagnostics) -> Option<Strin
     match std::fs::read_to_string(path) {
         Ok(text) => Some(text.trim().to_owned()),
         Err(err) => {
-            let reason = match err.kind() {
-                std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-                _ => err.to_string(),
-            };
+            let reason = os_error("open", std::path::Path::new(path), &err);
             error(
                 diags,
                 format!("Could not resolve file for {attr}"),
                 format!(
-                    "While configuring the provider, the file \"{path}\" could not be read for \"{attr}\": open {path}: {reason}"
+                    "While configuring the provider, the file \"{path}\" could not be read for \"{attr}\": {reason}"
                 ),
             );
             None
@@ -229,9 +208,17 @@ pub fn resolve(
     let (api_key, audience, identity_token, client_id, secret) =
         (api_key?, audience?, identity_token?, client_id?, secret?);
 
-    let auth = check_credentials(&api_key, &client_id, &secret, &identity_token, &audience)
+    let mut auth = check_credentials(&api_key, &client_id, &secret, &identity_token, &audience)
         .map_err(|detail| error(diags, "Provider credentials error", detail))
         .ok()?;
+    // The scopes to ask the token endpoint for (only used with an OAuth client).
+    if let (Auth::OAuth { scopes, .. }, Value::Value(list)) = (&mut auth, &config.scopes) {
+        *scopes = Some(
+            list.iter()
+                .filter_map(|s| s.as_ref_option().cloned())
+                .collect(),
+        );
+    }
 
     let tailnet = match &config.tailnet {
         Value::Value(tailnet) => tailnet.clone(),
@@ -240,7 +227,7 @@ pub fn resolve(
             .unwrap_or_else(|| "-".to_owned()),
     };
     if tailnet.is_empty() {
-        // facts §1: `tailnet = ""` in config; the detail paraphrases the real one.
+        // `tailnet = ""` in the provider block; the detail paraphrases the real one.
         error(
             diags,
             "Missing Tailnet ID",
@@ -257,15 +244,10 @@ pub fn resolve(
     // A base URL that names no file is only refused by the first API call, as a real network
     // error would be; the stand-in has no HTTP client at all.
     let file = SimFile::from_base_url(&base_url).map_err(|e| format!("{e:#}"));
-    Some(Client {
-        file,
-        base_url,
-        tailnet,
-        auth,
-    })
+    Some(Client::new(file, base_url, tailnet, auth))
 }
 
-/// facts §1 Credential check (validateProviderCreds) and Auth mode.
+/// provider_sdk.go validateProviderCreds, and the auth mode createTailscaleClient picks.
 fn check_credentials(
     api_key: &str,
     client_id: &str,
@@ -282,7 +264,7 @@ fn check_credentials(
     }
     if !api_key.is_empty() {
         if oauth_set {
-            // The tail of this message is ours; the facts quote only its start.
+            // The tail of this message is ours; only its start is known.
             return Err("tailscale provider credentials are conflicting - `api_key` conflicts with 'oauth_client_id', 'oauth_client_secret', 'identity_token' and 'audience'".into());
         }
         return Ok(Auth::ApiKey);
@@ -301,6 +283,7 @@ fn check_credentials(
     Ok(Auth::OAuth {
         client_id: client_id.to_owned(),
         secret: secret.to_owned(),
+        scopes: None,
     })
 }
 
@@ -347,6 +330,31 @@ mod tests {
         assert!(
             matches!(client.auth, Auth::OAuth { ref client_id, .. } if client_id == "kC"),
             "id + secret is OAuth: {:?}",
+            client.auth
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn scopes_go_to_the_oauth_client() -> Result<(), String> {
+        let config = ProviderConfig {
+            scopes: Value::Value(vec![Value::Value("dns".into()), Value::Value("all".into())]),
+            ..Default::default()
+        };
+        let creds = [
+            ("TAILSCALE_OAUTH_CLIENT_ID", "kC"),
+            ("TAILSCALE_OAUTH_CLIENT_SECRET", "s"),
+        ];
+        let client = resolve_with(&config, &creds)?;
+        assert!(
+            matches!(&client.auth, Auth::OAuth { scopes: Some(s), .. } if s == &["dns", "all"]),
+            "the provider's scopes are asked for: {:?}",
+            client.auth
+        );
+        let client = resolve_with(&ProviderConfig::default(), &creds)?;
+        assert!(
+            matches!(&client.auth, Auth::OAuth { scopes: None, .. }),
+            "no scopes: the token gets all of the client's: {:?}",
             client.auth
         );
         Ok(())
