@@ -191,7 +191,8 @@ fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
         assert_not_a_panic(&out);
         assert_eq!(out.code, Some(1), "{}", out.stderr);
         assert!(
-            out.stderr.contains("terraform.tfstate is corrupt"),
+            out.stderr
+                .contains("terraform.tfstate is not a valid terraform state ("),
             "{}",
             out.stderr
         );

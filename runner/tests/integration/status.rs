@@ -241,13 +241,13 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
     assert_eq!(errors.len(), 2, "{errors:?}");
     let last = sb.state_dir.join("last-apply.json").display().to_string();
     assert!(
-        errors[0].starts_with(&format!("{last}: not valid JSON")),
+        errors[0].starts_with(&format!("{last} is not valid JSON (")),
         "{errors:?}"
     );
     assert!(!errors[0].contains('\n'), "one line per error");
     let state = sb.state_path().display().to_string();
     assert!(
-        errors[1].starts_with(&format!("{state}: not a valid terraform state")),
+        errors[1].starts_with(&format!("{state} is not a valid terraform state (")),
         "{errors:?}"
     );
     for format in ["--waybar", "--prometheus", "--oneline"] {
@@ -262,7 +262,7 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
     assert!(
         human
             .stdout
-            .contains(&format!("Error: {last}: not valid JSON")),
+            .contains(&format!("Error: {last} is not valid JSON (")),
         "{}",
         human.stdout
     );
@@ -279,14 +279,14 @@ fn wide_permissions_are_warned_about() -> Result<()> {
     let state = sb.state_path().display().to_string();
     assert!(
         out.stdout.contains(&format!(
-            "Warning: {state} is mode 0644, wider than 0600: chmod 600 {state}"
+            "Warning: {state} is mode 0644, wider than 0600; chmod 600 {state}"
         )),
         "{}",
         out.stdout
     );
     assert!(
         out.stdout
-            .contains("is mode 0755, wider than 0700: chmod 700"),
+            .contains("is mode 0755, wider than 0700; chmod 700"),
         "{}",
         out.stdout
     );

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::outcome::usage;
+use crate::util::outcome::usage;
 
 pub const CLIENT_ID: &str = "TAILSCALE_OAUTH_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "TAILSCALE_OAUTH_CLIENT_SECRET";
@@ -333,7 +333,7 @@ mod tests {
             )
         );
         assert!(
-            crate::outcome::is_usage(&err),
+            crate::util::outcome::is_usage(&err),
             "a configuration error (exit 2)"
         );
 
