@@ -5,7 +5,7 @@
 //! means that run was interrupted (killed), which `status` and the next run report.
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -54,6 +54,7 @@ impl Holder {
 /// Held for the duration of a run; dropping it records the end and releases the lock.
 pub struct RunLock {
     file: std::fs::File,
+    path: PathBuf,
     holder: Holder,
 }
 
@@ -112,8 +113,8 @@ pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLo
             Box::new(p)
         }),
     };
-    let mut lock = RunLock { file, holder };
-    lock.record().cannot("write the lock file", &path)?;
+    let mut lock = RunLock { file, path, holder };
+    lock.record().cannot("write the lock file", &lock.path)?;
     Ok(lock)
 }
 
@@ -134,7 +135,10 @@ impl Drop for RunLock {
         self.holder.state = RunState::Finished;
         self.holder.ended = Some(clock::iso_micros(clock::now()));
         if let Err(e) = self.record() {
-            eprintln!("warning: cannot record the end of this run in the lock file: {e}");
+            eprintln!(
+                "warning: cannot record the end of this run in {}: {e}",
+                self.path.display()
+            );
         }
         // Closing the file releases the lock.
     }
