@@ -72,3 +72,13 @@ impl StateDir {
         self.root.join(".terraform.lock.hcl")
     }
 }
+
+#[cfg(test)]
+impl StateDir {
+    /// A fresh state directory for unit tests; it is removed when the guard drops.
+    pub fn temporary() -> std::io::Result<(tempfile::TempDir, StateDir)> {
+        let temp = tempfile::tempdir()?;
+        let dir = StateDir::new(temp.path());
+        Ok((temp, dir))
+    }
+}

@@ -127,12 +127,6 @@ pub fn prune(
 mod tests {
     use super::*;
 
-    fn state_dir() -> Result<(tempfile::TempDir, StateDir)> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
-        Ok((temp, dir))
-    }
-
     fn touch(state_dir: &StateDir, name: &str) -> PathBuf {
         let dir = state_dir.backups();
         std::fs::create_dir_all(&dir).unwrap();
@@ -183,7 +177,7 @@ mod tests {
     #[test]
     fn create_makes_unique_private_files() -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        let (_temp, state) = state_dir()?;
+        let (_temp, state) = StateDir::temporary()?;
         let a = create(&state, b"a", Kind::Regular)?;
         let b = create(&state, b"b", Kind::Regular)?;
         assert_ne!(a, b, "two backups must never share a name");
@@ -199,7 +193,7 @@ mod tests {
 
     #[test]
     fn prune_keeps_the_newest_of_each_kind_separately() -> Result<()> {
-        let (_temp, state) = state_dir()?;
+        let (_temp, state) = StateDir::temporary()?;
         for i in 1..=4 {
             touch(&state, &format!("2026010{i}T000000000000Z.tfstate"));
             touch(&state, &format!("2026010{i}T000000000000Z.failed.tfstate"));
@@ -234,7 +228,7 @@ mod tests {
 
     #[test]
     fn prune_never_deletes_the_protected_backup() -> Result<()> {
-        let (_temp, state) = state_dir()?;
+        let (_temp, state) = StateDir::temporary()?;
         // The clock went backwards: the backup just made sorts oldest.
         let just_made = touch(&state, "20250101T000000000000Z.tfstate");
         touch(&state, "20260101T000000000000Z.tfstate");
@@ -253,7 +247,7 @@ mod tests {
 
     #[test]
     fn list_of_a_missing_directory_is_empty() -> Result<()> {
-        let (_temp, state) = state_dir()?;
+        let (_temp, state) = StateDir::temporary()?;
         assert!(list(&state, Kind::Regular)?.is_empty());
         assert!(prune(&state, Kind::Regular, 1, None)?.is_empty());
         Ok(())
@@ -261,7 +255,7 @@ mod tests {
 
     #[test]
     fn save_backs_up_then_prunes_sparing_the_new_backup() -> Result<()> {
-        let (_temp, state) = state_dir()?;
+        let (_temp, state) = StateDir::temporary()?;
         // The clock went backwards: everything already there sorts after the new backup.
         let newer = touch(&state, "29990101T000000000000Z.tfstate");
         let saved = save(&state, b"{}", Kind::Regular, 1)?;

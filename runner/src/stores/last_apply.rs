@@ -204,8 +204,7 @@ mod tests {
     #[test]
     fn written_file_is_private_json() -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
+        let (_temp, dir) = StateDir::temporary()?;
         write(&dir, &record(None))?;
         let bytes = std::fs::read(dir.last_apply())?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)?;
@@ -217,8 +216,7 @@ mod tests {
 
     #[test]
     fn what_is_written_reads_back_as_the_same_record() -> Result<()> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
+        let (_temp, dir) = StateDir::temporary()?;
         assert_eq!(read(&dir), Ok(None), "no file yet");
         let failed = record(Some(ErrorDetails {
             error_message: "\nfirst line\nsecond".into(),
@@ -240,8 +238,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_kept_for_pass_through() -> Result<()> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
+        let (_temp, dir) = StateDir::temporary()?;
         let text = json!({
             "timestamp": "2026-05-31T00:00:00.000000+00:00", "result": "error", "action": "destroy",
             "duration_ms": 7, "backup_path": null, "changes": null, "error_message": "boom",
@@ -263,8 +260,7 @@ mod tests {
 
     #[test]
     fn unusable_files_are_named_with_the_reason_and_the_fix() -> Result<()> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
+        let (_temp, dir) = StateDir::temporary()?;
         let path = dir.last_apply().display().to_string();
         std::fs::write(dir.last_apply(), r#"{"timestamp": "#)?;
         assert_eq!(

@@ -166,15 +166,9 @@ fn pid_alive(pid: u32) -> bool {
 mod tests {
     use super::*;
 
-    fn state_dir() -> Result<(tempfile::TempDir, StateDir)> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
-        Ok((temp, dir))
-    }
-
     #[test]
     fn a_second_lock_times_out_naming_the_holder() -> Result<()> {
-        let (_temp, dir) = state_dir()?;
+        let (_temp, dir) = StateDir::temporary()?;
         let held = acquire(&dir, "apply", Duration::ZERO)?;
         let err = match acquire(&dir, "apply", Duration::from_millis(200)) {
             Ok(_) => panic!("a second lock must not be granted while the first is held"),
@@ -197,7 +191,7 @@ mod tests {
 
     #[test]
     fn the_file_records_running_then_finished() -> Result<()> {
-        let (_temp, dir) = state_dir()?;
+        let (_temp, dir) = StateDir::temporary()?;
         let lock = acquire(&dir, "apply", Duration::ZERO)?;
         let during = read(&dir).expect("readable while held");
         assert_eq!(
@@ -214,7 +208,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_run_is_detected_and_recorded() -> Result<()> {
-        let (_temp, dir) = state_dir()?;
+        let (_temp, dir) = StateDir::temporary()?;
         // What a run killed with SIGKILL leaves: state running, lock released by the kernel.
         std::fs::write(
             dir.lock(),
@@ -236,7 +230,7 @@ mod tests {
 
     #[test]
     fn garbage_in_the_lock_file_does_not_block_a_run() -> Result<()> {
-        let (_temp, dir) = state_dir()?;
+        let (_temp, dir) = StateDir::temporary()?;
         std::fs::write(dir.lock(), b"\0\0torn")?;
         let lock = acquire(&dir, "apply", Duration::ZERO)?;
         assert_eq!(lock.holder.interrupted_previous, None);

@@ -99,8 +99,7 @@ mod tests {
 
     #[test]
     fn init_is_needed_until_recorded_and_again_after_a_change() -> Result<()> {
-        let temp = tempfile::tempdir()?;
-        let dir = StateDir::new(temp.path());
+        let (temp, dir) = StateDir::temporary()?;
         let bin = temp.path().join("terraform");
         std::fs::write(&bin, "v1")?;
         let config = serde_json::json!({"terraform": {"required_providers": {"tailscale": {"version": "~> 0.29"}}}});

@@ -163,6 +163,12 @@ impl JsonLog {
 mod tests {
     use super::*;
 
+    const ONE_CREATED: Option<Changes> = Some(Changes {
+        add: 1,
+        change: 0,
+        remove: 0,
+    });
+
     // Lines as terraform 1.11.4 writes them for the real provider (one create).
     const SUCCESS: &[&str] = &[
         r#"{"@level":"info","@message":"Terraform 1.11.4","@module":"terraform.ui","terraform":"1.11.4","type":"version","ui":"1.2"}"#,
@@ -194,14 +200,7 @@ mod tests {
                 "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
             ]
         );
-        assert_eq!(
-            log.changes(),
-            Some(Changes {
-                add: 1,
-                change: 0,
-                remove: 0
-            })
-        );
+        assert_eq!(log.changes(), ONE_CREATED);
         assert!(log.errors.is_empty());
     }
 
@@ -221,11 +220,7 @@ mod tests {
         );
         assert_eq!(
             log.changes(),
-            Some(Changes {
-                add: 1,
-                change: 0,
-                remove: 0
-            }),
+            ONE_CREATED,
             "no apply summary on failure: count completed operations"
         );
         assert!(!log.needs_init);

@@ -198,11 +198,7 @@ fn second_apply_skips_init_and_backs_up_first() -> Result<()> {
         ["init", "apply", "apply"],
         "init runs only once"
     );
-    assert!(
-        out.stderr.contains("terraform init: up to date, skipped"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("terraform init: up to date, skipped");
     let backups = sb.backups(Kind::Regular);
     assert_eq!(
         backups.len(),
@@ -260,11 +256,7 @@ fn apply_inits_once_and_retries_when_terraform_still_asks_for_init() -> Result<(
         .runner(&["apply"], &[("TF_FAKE_INIT_STAMP", "v2")])?
         .expect(0, "the retry after init must succeed")?;
     assert_eq!(sb.verbs(), ["init", "apply", "apply", "init", "apply"]);
-    assert!(
-        out.stderr.contains("terraform asks for init"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("terraform asks for init");
     Ok(())
 }
 
@@ -332,10 +324,10 @@ fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
     let out = sb
         .runner(&["plan"], &[("TF_FAKE_EXIT", "2"), ("TF_FAKE_STDERR", "")])?
         .expect(0, "changes pending is not an error")?;
-    assert!(out.stdout.contains("changes pending"), "{}", out.stdout);
+    out.assert_stdout("changes pending");
     let out = sb.runner(&["plan"], &[])?;
     out.assert_exit(0);
-    assert!(out.stdout.contains("no changes pending"), "{}", out.stdout);
+    out.assert_stdout("no changes pending");
     let args: Vec<String> = sb.invocations().into_iter().map(|c| c.args).collect();
     assert_eq!(
         args[1],
@@ -347,12 +339,7 @@ fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
             &[("TF_FAKE_EXIT", "1"), ("TF_FAKE_STDERR", "Error: bad plan")],
         )?
         .expect(1, "a failed plan")?;
-    assert!(
-        out.stderr
-            .contains("error: terraform plan exited with status 1: bad plan"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("error: terraform plan exited with status 1: bad plan");
     assert!(
         !sb.state_dir.join("last-apply.json").exists(),
         "plan never writes last-apply.json"
@@ -371,10 +358,8 @@ fn init_command_installs_and_initialises_without_credentials() -> Result<()> {
     let out = sb
         .runner(&["init"], &[("TF_FAKE_INIT_EXIT", "1")])?
         .expect(1, "a failed init")?;
-    assert!(
-        out.stderr.contains("error: terraform init exited with status 1: Failed to query available provider packages"),
-        "{}",
-        out.stderr
+    out.assert_stderr(
+        "error: terraform init exited with status 1: Failed to query available provider packages",
     );
     Ok(())
 }
@@ -419,10 +404,6 @@ fn a_state_left_world_readable_is_tightened() -> Result<()> {
     let out = sb.runner(&["apply"], &[])?;
     out.assert_exit(0);
     assert_eq!(mode(&sb.state_path()), 0o600, "files are private (0600)");
-    assert!(
-        out.stderr.contains("from mode 0644 to 0600"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("from mode 0644 to 0600");
     Ok(())
 }

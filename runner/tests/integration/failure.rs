@@ -73,12 +73,7 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
         json!({"add": 1, "change": 0, "remove": 0}),
         "what completed"
     );
-    assert!(
-        out.stderr
-            .contains("orphaned tailscale_tailnet_key.b (id kB)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("orphaned tailscale_tailnet_key.b (id kB)");
     let adopt = format!(
         "track it again with `tailscale-manager restore-state {}`",
         failed[0].display()
@@ -93,11 +88,7 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
     assert_eq!(code, Some(1), "status exits 1 after a failure");
     assert_eq!(status["orphaned_resources"], last["orphaned_resources"]);
     let human = sb.runner(&["status"], &[])?;
-    assert!(
-        human.stdout.contains("tailscale_tailnet_key.b id kB"),
-        "{}",
-        human.stdout
-    );
+    human.assert_stdout("tailscale_tailnet_key.b id kB");
     Ok(())
 }
 
@@ -300,7 +291,7 @@ fn the_runner_killed_mid_apply_leaves_consistent_files_and_the_next_run_says_so(
     let out = sb
         .runner(&["apply"], &[])?
         .expect(0, "the next run works")?;
-    assert!(out.stderr.contains("was interrupted"), "{}", out.stderr);
+    out.assert_stderr("was interrupted");
     let lock: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sb.state_dir.join(".lock"))?)?;
     assert_eq!(
@@ -408,12 +399,7 @@ fn sigterm_while_waiting_for_the_lock_gives_up_at_once() -> Result<()> {
     kill(waiting.id(), SIGTERM);
     let out = waiting.finish()?;
     out.assert_exit(1);
-    assert!(
-        out.stderr
-            .contains("error: stopped by signal 15 before the lock was free"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("error: stopped by signal 15 before the lock was free");
     first.finish()?.expect(0, "the lock holder is unaffected")?;
     Ok(())
 }

@@ -73,11 +73,7 @@ fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
         assert_not_a_panic(&out);
         out.assert_exit(2);
         let config = sb.config.display().to_string();
-        assert!(
-            out.stderr.contains(&format!("config {config} {expected}")),
-            "{}",
-            out.stderr
-        );
+        out.assert_stderr(&format!("config {config} {expected}"));
         assert!(
             out.stderr.contains("rendered by the NixOS module"),
             "the fix: {}",
@@ -93,11 +89,7 @@ fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
     }
     let out = sb.runner(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
     out.assert_exit(2);
-    assert!(
-        out.stderr.contains("apply needs --config FILE"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("apply needs --config FILE");
     Ok(())
 }
 
@@ -137,11 +129,7 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
     let out = sb
         .runner(&["apply"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?
         .expect(2, "no credentials anywhere")?;
-    assert!(
-        out.stderr.contains("no Tailscale OAuth credentials found"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("no Tailscale OAuth credentials found");
     Ok(())
 }
 

@@ -51,12 +51,7 @@ fn concurrent_applies_are_serialised_and_both_recorded() -> Result<()> {
         second.stderr
     );
     for out in [&first, &second] {
-        assert!(
-            out.stderr
-                .contains("apply: ok (0 added, 0 changed, 0 removed)"),
-            "{}",
-            out.stderr
-        );
+        out.assert_stderr("apply: ok (0 added, 0 changed, 0 removed)");
     }
     assert_eq!(sb.last_apply()?["result"], "ok");
     let log = std::fs::read_to_string(&sb.log)?;

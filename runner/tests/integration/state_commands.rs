@@ -38,11 +38,7 @@ fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
             &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
         )?
         .expect(1, "no state: nothing to back up")?;
-    assert!(
-        out.stderr.contains("does not exist: nothing to back up"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("does not exist: nothing to back up");
     sb.seed_state(&state_json(4, &[("a", "kA")]))?;
     let out = sb
         .runner(
@@ -52,11 +48,7 @@ fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
         .expect(0, "needs no credentials")?;
     let backups = sb.backups(Kind::Regular);
     assert_eq!(backups.len(), 1, "one backup made");
-    assert!(
-        out.stdout.contains(backups[0].to_str().unwrap()),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout(backups[0].to_str().unwrap());
     assert_eq!(
         std::fs::read_to_string(&backups[0])?,
         state_json(4, &[("a", "kA")])
@@ -94,12 +86,8 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
     let bad = sb.file("bad.tfstate", "{\"version\": 4, \"resources\": [")?;
     let out = sb.runner(&["restore-state", &bad], &[])?;
     out.assert_exit(1);
-    assert!(
-        out.stderr.contains("is not a valid terraform state"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    out.assert_stderr("is not a valid terraform state");
+    out.assert_stderr("nothing was changed");
     sb.assert_state(&current, "a refused restore changes nothing");
     assert!(
         sb.backups(Kind::Regular).is_empty(),
@@ -118,10 +106,6 @@ fn restore_state_without_backups_says_so() -> Result<()> {
     let sb = Sandbox::new()?;
     let out = sb.runner(&["restore-state"], &[])?;
     out.assert_exit(1);
-    assert!(
-        out.stderr.contains("holds no backups to restore"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("holds no backups to restore");
     Ok(())
 }

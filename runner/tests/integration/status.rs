@@ -87,12 +87,8 @@ fn human_output_follows_the_seed_layout() -> Result<()> {
         "got:\n{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("  ✗ kOld — old key (expired)\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("Backups: none\n"), "{}", out.stdout);
+    out.assert_stdout("  ✗ kOld — old key (expired)\n");
+    out.assert_stdout("Backups: none\n");
     assert!(
         out.stdout
             .contains(&format!("Credentials: file {}\n", sb.credentials.display())),
@@ -108,12 +104,7 @@ fn a_key_without_description_is_shown_by_id_and_address() -> Result<()> {
     state["resources"][0]["instances"][0]["attributes"]["description"] = json!("");
     let sb = sandbox_with(Some(OK), Some(&state.to_string()))?;
     let out = sb.runner(&["status"], &[])?;
-    assert!(
-        out.stdout
-            .contains("  ✓ k1\n     address: tailscale_tailnet_key.ci\n"),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout("  ✓ k1\n     address: tailscale_tailnet_key.ci\n");
     Ok(())
 }
 
@@ -269,19 +260,10 @@ fn wide_permissions_are_warned_about() -> Result<()> {
     std::fs::set_permissions(&sb.state_dir, std::fs::Permissions::from_mode(0o755))?;
     let out = sb.runner(&["status"], &[])?;
     let state = sb.state_path().display().to_string();
-    assert!(
-        out.stdout.contains(&format!(
-            "Warning: {state} is mode 0644, wider than 0600; chmod 600 {state}"
-        )),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("is mode 0755, wider than 0700; chmod 700"),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout(&format!(
+        "Warning: {state} is mode 0644, wider than 0600; chmod 600 {state}"
+    ));
+    out.assert_stdout("is mode 0755, wider than 0700; chmod 700");
     let (_, status) = sb.status_json()?;
     assert_eq!(status["warnings"].as_array().unwrap().len(), 2);
     Ok(())

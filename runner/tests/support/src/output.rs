@@ -75,6 +75,26 @@ impl Output {
         }
     }
 
+    /// Asserts that stderr contains `needle`, showing stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+    }
+
+    /// Asserts that stdout contains `needle`, showing stdout when it does not.
+    #[track_caller]
+    pub fn assert_stdout(&self, needle: &str) {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+    }
+
     /// stdout and stderr together, for checks that look at everything printed.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
