@@ -3,33 +3,38 @@
 use std::process::Command;
 
 use anyhow::{Context as _, Result, ensure};
+use tempfile::TempDir;
+use test_support::output::Output;
 
 const STANDIN_BIN: &str = env!("CARGO_BIN_EXE_standin-tailnet");
 const PROVIDER_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-tailscale");
 
-/// Runs standin-tailnet; returns (exit code, stdout, stderr).
-fn standin(args: &[&str]) -> Result<(Option<i32>, String, String)> {
-    let output = Command::new(STANDIN_BIN)
-        .args(args)
-        .env_remove("TAILSCALE_BASE_URL")
-        .output()
-        .context("cannot run standin-tailnet")?;
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+/// Runs standin-tailnet, which must not panic.
+fn standin(args: &[&str]) -> Result<Output> {
+    let out = Output::run(
+        Command::new(STANDIN_BIN)
+            .args(args)
+            .env_remove("TAILSCALE_BASE_URL"),
+    )?;
     ensure!(
-        !stderr.contains("panicked"),
-        "standin-tailnet {args:?} panicked:\n{stderr}"
+        !out.stderr.contains("panicked"),
+        "standin-tailnet {args:?} panicked:\n{}",
+        out.stderr
     );
-    Ok((
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr,
-    ))
+    Ok(out)
+}
+
+/// A temporary directory and the path of a tailnet file in it (not created).
+fn tailnet_file() -> Result<(TempDir, String)> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("tailnet.json");
+    let file = file.to_str().context("temp path is UTF-8")?.to_owned();
+    Ok((dir, file))
 }
 
 #[test]
 fn help_lists_every_command() -> Result<()> {
-    let (code, stdout, _) = standin(&["--help"])?;
-    ensure!(code == Some(0), "--help exits 0");
+    let stdout = standin(&["--help"])?.expect(0, "--help")?.stdout;
     for command in [
         "init",
         "list",
@@ -49,9 +54,8 @@ fn help_lists_every_command() -> Result<()> {
 
 #[test]
 fn usage_errors_exit_2_with_a_reason() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("tailnet.json");
-    let file = file.to_str().context("temp path is UTF-8")?;
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
     let cases: &[(&[&str], &str)] = &[
         (&[], "missing command"),
         (
@@ -86,65 +90,52 @@ fn usage_errors_exit_2_with_a_reason() -> Result<()> {
         (&["--file"], "--file needs a path"),
     ];
     for (args, expected) in cases {
-        let (code, _, stderr) = standin(args)?;
+        let out = standin(args)?.expect(2, &format!("{args:?}"))?;
         ensure!(
-            code == Some(2),
-            "{args:?} is a usage error (exit 2), got {code:?}: {stderr}"
-        );
-        ensure!(
-            stderr.contains(expected),
-            "{args:?}: expected {expected:?} in:\n{stderr}"
+            out.stderr.contains(expected),
+            "{args:?}: expected {expected:?} in:\n{}",
+            out.stderr
         );
     }
     Ok(())
 }
 
-#[test]
-fn file_errors_exit_1_naming_the_problem() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
-    let file = path.to_str().context("temp path is UTF-8")?;
-    let (code, _, stderr) = standin(&["--file", file, "list"])?;
+/// Fails unless `args` exit 1 with `expected` on stderr.
+fn ensure_file_error(args: &[&str], expected: &str, what: &str) -> Result<()> {
+    let out = standin(args)?.expect(1, what)?;
     ensure!(
-        code == Some(1) && stderr.contains("create it with `standin-tailnet init`"),
-        "missing file: {stderr}"
-    );
-
-    ensure!(
-        standin(&["--file", file, "init"])?.0 == Some(0),
-        "init creates the file"
-    );
-    let (code, _, stderr) = standin(&["--file", file, "init"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("already exists (pass --force"),
-        "second init: {stderr}"
-    );
-    let (code, _, stderr) = standin(&["--file", file, "expire", "kNOPE"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("no key with id \"kNOPE\""),
-        "unknown key: {stderr}"
-    );
-
-    std::fs::write(&path, "{\"version\": 1, \"tailnet\": ")?;
-    let (code, _, stderr) = standin(&["--file", file, "list"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("is not a valid simulated tailnet"),
-        "truncated file: {stderr}"
+        out.stderr.contains(expected),
+        "{what}: expected {expected:?} in:\n{}",
+        out.stderr
     );
     Ok(())
 }
 
 #[test]
+fn file_errors_exit_1_naming_the_problem() -> Result<()> {
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
+    let missing = "create it with `standin-tailnet init`";
+    ensure_file_error(&["--file", file, "list"], missing, "missing file")?;
+    standin(&["--file", file, "init"])?.expect(0, "init creates the file")?;
+    let exists = "already exists (pass --force";
+    ensure_file_error(&["--file", file, "init"], exists, "second init")?;
+    let unknown = "no key with id \"kNOPE\"";
+    ensure_file_error(&["--file", file, "expire", "kNOPE"], unknown, "unknown key")?;
+    std::fs::write(file, "{\"version\": 1, \"tailnet\": ")?;
+    let truncated = "is not a valid simulated tailnet";
+    ensure_file_error(&["--file", file, "list"], truncated, "truncated file")?;
+    Ok(())
+}
+
+#[test]
 fn list_json_redacts_every_secret() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
-    let file = path.to_str().context("temp path is UTF-8")?;
-    ensure!(
-        standin(&["--file", file, "init"])?.0 == Some(0),
-        "init creates the file"
-    );
-    let (code, stdout, _) = standin(&["--file", file, "list", "--json"])?;
-    ensure!(code == Some(0), "list --json exits 0");
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
+    standin(&["--file", file, "init"])?.expect(0, "init creates the file")?;
+    let stdout = standin(&["--file", file, "list", "--json"])?
+        .expect(0, "list --json")?
+        .stdout;
     ensure!(
         !stdout.contains("tskey-"),
         "list --json shows no secret:\n{stdout}"
@@ -158,19 +149,12 @@ fn list_json_redacts_every_secret() -> Result<()> {
 
 #[test]
 fn the_provider_explains_itself_when_run_by_hand() -> Result<()> {
-    let output = Command::new(PROVIDER_BIN)
-        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
-        .output()
-        .context("cannot run the provider")?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let out = Output::run(Command::new(PROVIDER_BIN).env_remove("TF_PLUGIN_MAGIC_COOKIE"))?
+        .expect(1, "the provider without terraform")?;
     ensure!(
-        output.status.code() == Some(1),
-        "exit 1 without terraform: {:?}",
-        output.status
-    );
-    ensure!(
-        stderr.contains("This binary is a plugin"),
-        "says what it is:\n{stderr}"
+        out.stderr.contains("This binary is a plugin"),
+        "says what it is:\n{}",
+        out.stderr
     );
     Ok(())
 }

@@ -276,10 +276,16 @@ mod tests {
         })
     }
 
-    fn err_text(args: &[&str], env: &[(&str, &str)]) -> String {
-        let err = parse_with(args, env).expect_err("expected a usage error");
-        assert!(is_usage(&err), "{err:#} should be a usage error");
-        format!("{err:#}")
+    /// (arguments, environment, the usage error they give)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
+    /// Each case's arguments and environment give exactly its usage error.
+    fn assert_usage_errors(cases: &[Case]) {
+        for (args, env, expected) in cases {
+            let err = parse_with(args, env).expect_err("expected a usage error");
+            assert!(is_usage(&err), "{err:#} should be a usage error");
+            assert_eq!(format!("{err:#}"), *expected, "args {args:?}, env {env:?}");
+        }
     }
 
     #[test]
@@ -410,66 +416,82 @@ mod tests {
 
     #[test]
     fn usage_errors_name_the_problem_and_point_at_help() {
-        assert_eq!(
-            err_text(&["apply", "--x"], &[]),
-            "unknown option '--x' (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["frobnicate"], &[]),
-            "unknown command 'frobnicate' (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&[], &[]),
-            "no command given (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "--config"], &[]),
-            "option '--config' needs a value (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "now"], &[]),
-            "unexpected argument 'now' for apply (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["restore-state", "a", "b"], &[]),
-            "restore-state takes at most one FILE (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "--json"], &[]),
-            "'--json' only applies to the status command (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["status", "--json", "--waybar"], &[]),
-            "'--json' and '--waybar' cannot be combined: pick one status format"
-        );
-        assert_eq!(
-            err_text(&["status", "--json=yes"], &[]),
-            "option '--json' takes no value (see tailscale-manager --help)"
-        );
+        let cases: &[Case] = &[
+            (
+                &["apply", "--x"],
+                &[],
+                "unknown option '--x' (see tailscale-manager --help)",
+            ),
+            (
+                &["frobnicate"],
+                &[],
+                "unknown command 'frobnicate' (see tailscale-manager --help)",
+            ),
+            (&[], &[], "no command given (see tailscale-manager --help)"),
+            (
+                &["apply", "--config"],
+                &[],
+                "option '--config' needs a value (see tailscale-manager --help)",
+            ),
+            (
+                &["apply", "now"],
+                &[],
+                "unexpected argument 'now' for apply (see tailscale-manager --help)",
+            ),
+            (
+                &["restore-state", "a", "b"],
+                &[],
+                "restore-state takes at most one FILE (see tailscale-manager --help)",
+            ),
+            (
+                &["apply", "--json"],
+                &[],
+                "'--json' only applies to the status command (see tailscale-manager --help)",
+            ),
+            (
+                &["status", "--json", "--waybar"],
+                &[],
+                "'--json' and '--waybar' cannot be combined: pick one status format",
+            ),
+            (
+                &["status", "--json=yes"],
+                &[],
+                "option '--json' takes no value (see tailscale-manager --help)",
+            ),
+        ];
+        assert_usage_errors(cases);
     }
 
     #[test]
     fn bad_values_name_their_source() {
-        assert_eq!(
-            err_text(&["apply", "--backup-count", "0"], &[]),
-            "--backup-count must be an integer from 1 to 1000, got '0'"
-        );
-        assert_eq!(
-            err_text(&["apply", "--backup-count=1001"], &[]),
-            "--backup-count must be an integer from 1 to 1000, got '1001'"
-        );
-        assert_eq!(
-            err_text(&["apply"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "five")]),
-            "TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got 'five'"
-        );
-        assert_eq!(
-            err_text(&["apply", "--on-failure", "ignore"], &[]),
-            "--on-failure must be 'restore' or 'keep', got 'ignore'"
-        );
-        assert_eq!(
-            err_text(&["apply"], &[("TAILSCALE_MANAGER_LOCK_TIMEOUT", "-1")]),
-            "TAILSCALE_MANAGER_LOCK_TIMEOUT must be a whole number of seconds, got '-1'"
-        );
+        let cases: &[Case] = &[
+            (
+                &["apply", "--backup-count", "0"],
+                &[],
+                "--backup-count must be an integer from 1 to 1000, got '0'",
+            ),
+            (
+                &["apply", "--backup-count=1001"],
+                &[],
+                "--backup-count must be an integer from 1 to 1000, got '1001'",
+            ),
+            (
+                &["apply"],
+                &[("TAILSCALE_MANAGER_BACKUP_COUNT", "five")],
+                "TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got 'five'",
+            ),
+            (
+                &["apply", "--on-failure", "ignore"],
+                &[],
+                "--on-failure must be 'restore' or 'keep', got 'ignore'",
+            ),
+            (
+                &["apply"],
+                &[("TAILSCALE_MANAGER_LOCK_TIMEOUT", "-1")],
+                "TAILSCALE_MANAGER_LOCK_TIMEOUT must be a whole number of seconds, got '-1'",
+            ),
+        ];
+        assert_usage_errors(cases);
     }
 
     #[test]

@@ -3,14 +3,21 @@ use anyhow::Result;
 
 use crate::common::*;
 
-#[test]
-fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environment() -> Result<()> {
-    let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+/// The fake terraform's files for an apply that creates key `ci` (id k1): the state it saves
+/// and its `-json` lines.
+fn creating_ci(sb: &Sandbox) -> Result<(String, String)> {
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     let lines = sb.file(
         "apply.jsonl",
         &apply_lines(&[("tailscale_tailnet_key.ci", "k1")], Some((1, 0, 0))),
     )?;
+    Ok((state, lines))
+}
+
+#[test]
+fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environment() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let (state, lines) = creating_ci(&sb)?;
     sb.runner(
         &["apply"],
         &[
@@ -101,11 +108,7 @@ fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environmen
 #[test]
 fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
-    let lines = sb.file(
-        "apply.jsonl",
-        &apply_lines(&[("tailscale_tailnet_key.ci", "k1")], Some((1, 0, 0))),
-    )?;
+    let (state, lines) = creating_ci(&sb)?;
     let out = sb.runner(
         &["apply"],
         &[("TF_FAKE_STATE", &state), ("TF_FAKE_STDOUT", &lines)],
@@ -188,7 +191,7 @@ fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
 #[test]
 fn second_apply_skips_init_and_backs_up_first() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     let env = [("TF_FAKE_STATE", state.as_str())];
     sb.runner(&["apply"], &env)?.assert_exit(0);
     let out = sb.runner(&["apply"], &env)?;
@@ -261,31 +264,9 @@ fn apply_inits_once_and_retries_when_terraform_still_asks_for_init() -> Result<(
 }
 
 #[test]
-fn config_is_only_rewritten_when_its_bytes_change() -> Result<()> {
-    let sb = Sandbox::new()?;
-    sb.runner(&["apply"], &[])?.assert_exit(0);
-    let installed = sb.state_dir.join("main.tf.json");
-    let before = std::fs::metadata(&installed)?.modified()?;
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    sb.runner(&["apply"], &[])?.assert_exit(0);
-    assert_eq!(
-        std::fs::metadata(&installed)?.modified()?,
-        before,
-        "identical config not rewritten"
-    );
-    std::fs::write(&sb.config, CONFIG.replace("example.com", "other.example"))?;
-    sb.runner(&["apply"], &[])?.assert_exit(0);
-    assert!(
-        std::fs::read_to_string(&installed)?.contains("other.example"),
-        "new config installed"
-    );
-    Ok(())
-}
-
-#[test]
 fn destroy_uses_the_installed_config_and_records_its_action() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     sb.runner(&["apply"], &[("TF_FAKE_STATE", &state)])?
         .assert_exit(0);
     let empty = sb.file("empty.tfstate", &state_json(2, &[]))?;
@@ -315,6 +296,28 @@ fn destroy_uses_the_installed_config_and_records_its_action() -> Result<()> {
         serde_json::json!({"add": 0, "change": 0, "remove": 1})
     );
     assert_eq!(sb.backups(Kind::Regular).len(), 1, "destroy backs up first");
+    Ok(())
+}
+
+#[test]
+fn config_is_only_rewritten_when_its_bytes_change() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    let installed = sb.state_dir.join("main.tf.json");
+    let before = std::fs::metadata(&installed)?.modified()?;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    assert_eq!(
+        std::fs::metadata(&installed)?.modified()?,
+        before,
+        "identical config not rewritten"
+    );
+    std::fs::write(&sb.config, CONFIG.replace("example.com", "other.example"))?;
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    assert!(
+        std::fs::read_to_string(&installed)?.contains("other.example"),
+        "new config installed"
+    );
     Ok(())
 }
 
@@ -387,7 +390,7 @@ fn an_empty_state_file_counts_as_no_state() -> Result<()> {
     // first write leaves 0 bytes, which terraform itself reads as "no state".
     let sb = Sandbox::new()?;
     sb.seed_state("")?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     let out = sb.runner(&["apply"], &[("TF_FAKE_STATE", &state)])?;
     out.assert_exit(0);
     assert!(sb.backups(Kind::Regular).is_empty(), "nothing to back up");

@@ -114,6 +114,15 @@ impl Sandbox {
         Ok(path.to_string_lossy().into_owned())
     }
 
+    /// Writes the state the fake terraform saves as terraform.tfstate (`TF_FAKE_STATE`): one
+    /// instance per (resource name, id); returns its path.
+    pub fn saved_state(&self, serial: u64, keys: &[(&str, &str)]) -> Result<String> {
+        self.file(
+            &format!("saved-{serial}.tfstate"),
+            &state_json(serial, keys),
+        )
+    }
+
     /// The pid file a fake terraform that sleeps writes (`TF_FAKE_PIDFILE`).
     pub fn pidfile(&self) -> PathBuf {
         self.root.path().join("tf.pid")

@@ -2,20 +2,23 @@
 use anyhow::Result;
 use serde_json::json;
 use tailscale_manager::util::sys::{SIGINT, SIGTERM};
+use test_support::files;
 use test_support::process::{SIGKILL, Spawned, kill, wait_until};
 
 use crate::common::*;
+
+/// The state before the failing run: one key, `a`.
+fn state_a() -> String {
+    state_json(3, &[("a", "kA")])
+}
 
 const TAG_ERROR: &str =
     "Error creating tailnet key: requested tags [tag:b] are invalid or not permitted (400)";
 
 /// A prior state with key `a`, then a run that creates `b` and fails on `c`.
 fn partial_failure(sb: &Sandbox) -> Result<Vec<(&'static str, String)>> {
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
-    let failed = sb.file(
-        "failed.tfstate",
-        &state_json(6, &[("a", "kA"), ("b", "kB")]),
-    )?;
+    sb.seed_state(&state_a())?;
+    let failed = sb.saved_state(6, &[("a", "kA"), ("b", "kB")])?;
     let mut lines = apply_lines(&[("tailscale_tailnet_key.b", "kB")], None);
     lines.push_str(&diagnostic_line(
         "tailscale_tailnet_key.c",
@@ -41,10 +44,7 @@ fn default_restores_the_pre_run_state_keeps_the_failed_one_and_lists_orphans() -
     let out = sb
         .runner(&["apply"], &env_refs(&env))?
         .expect(1, "a failed apply exits 1")?;
-    sb.assert_state(
-        &state_json(3, &[("a", "kA")]),
-        "the pre-run state is back, byte for byte",
-    );
+    sb.assert_state(&state_a(), "the pre-run state is back, byte for byte");
     let failed = sb.backups(Kind::FailedRun);
     assert_eq!(failed.len(), 1, "the state terraform left is kept");
     assert_eq!(
@@ -114,7 +114,7 @@ fn keep_leaves_terraforms_state_and_reports_no_orphans() -> Result<()> {
 #[test]
 fn a_first_run_failure_removes_the_partial_state_and_lists_everything_it_created() -> Result<()> {
     let sb = Sandbox::new()?;
-    let failed = sb.file("failed.tfstate", &state_json(3, &[("b", "kB")]))?;
+    let failed = sb.saved_state(3, &[("b", "kB")])?;
     let out = sb.runner(
         &["apply"],
         &[("TF_FAKE_STATE", &failed), ("TF_FAKE_EXIT", "1")],
@@ -140,7 +140,7 @@ fn a_first_run_failure_removes_the_partial_state_and_lists_everything_it_created
 #[test]
 fn a_failure_that_changed_nothing_leaves_no_failed_backup() -> Result<()> {
     let sb = Sandbox::new()?;
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    sb.seed_state(&state_a())?;
     let lines = sb.file(
         "apply.jsonl",
         &diagnostic_line(
@@ -169,17 +169,14 @@ fn a_failure_that_changed_nothing_leaves_no_failed_backup() -> Result<()> {
             .unwrap()
             .contains("401 Unauthorized")
     );
-    sb.assert_state(
-        &state_json(3, &[("a", "kA")]),
-        "unchanged by the failed run",
-    );
+    sb.assert_state(&state_a(), "unchanged by the failed run");
     Ok(())
 }
 
 #[test]
 fn init_failure_is_recorded_and_changes_nothing() -> Result<()> {
     let sb = Sandbox::new()?;
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    sb.seed_state(&state_a())?;
     let out = sb.runner(&["apply"], &[("TF_FAKE_INIT_EXIT", "1")])?;
     out.assert_exit(1);
     assert_eq!(
@@ -195,10 +192,7 @@ fn init_failure_is_recorded_and_changes_nothing() -> Result<()> {
         ),
         "{last}"
     );
-    sb.assert_state(
-        &state_json(3, &[("a", "kA")]),
-        "unchanged by the failed run",
-    );
+    sb.assert_state(&state_a(), "unchanged by the failed run");
     Ok(())
 }
 
@@ -240,7 +234,7 @@ fn secrets_printed_by_terraform_never_reach_our_output_or_files() -> Result<()> 
 #[test]
 fn terraform_killed_by_a_signal_is_reported_and_the_state_restored() -> Result<()> {
     let sb = Sandbox::new()?;
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    sb.seed_state(&state_a())?;
     let (runner, terraform) = sb.spawn_slow_apply("30", &[])?;
     // terraform leads a process group of its own: the group is the fake and its sleep.
     kill(-(terraform as i32), SIGKILL);
@@ -252,17 +246,14 @@ fn terraform_killed_by_a_signal_is_reported_and_the_state_restored() -> Result<(
         last["error_message"],
         "terraform apply was killed by signal 9"
     );
-    sb.assert_state(
-        &state_json(3, &[("a", "kA")]),
-        "restored after terraform was killed",
-    );
+    sb.assert_state(&state_a(), "restored after terraform was killed");
     Ok(())
 }
 
 #[test]
 fn the_runner_killed_mid_apply_leaves_consistent_files_and_the_next_run_says_so() -> Result<()> {
     let sb = Sandbox::new()?;
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    sb.seed_state(&state_a())?;
     sb.runner(&["apply"], &[])?.expect(0, "a first good run")?;
     let (runner, terraform) = sb.spawn_slow_apply("30", &[])?;
     kill(runner.id(), SIGKILL); // the runner alone: no cleanup code runs
@@ -298,14 +289,8 @@ fn the_runner_killed_mid_apply_leaves_consistent_files_and_the_next_run_says_so(
         lock["interrupted_previous"]["command"], "apply",
         "the lock file records it: {lock}"
     );
-    let leftovers: Vec<String> = std::fs::read_dir(&sb.state_dir)?
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp-"))
-        .collect();
-    assert!(
-        leftovers.is_empty(),
-        "no temporary files left: {leftovers:?}"
-    );
+    let leftovers = files::temporary_files(&sb.state_dir)?;
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     Ok(())
 }
 
@@ -330,11 +315,8 @@ fn an_empty_state_left_by_a_failed_first_run_is_no_failed_state() -> Result<()> 
 /// A prior state with key `a`, then an apply whose terraform sleeps and, when interrupted,
 /// saves a state that also has `b`. Returns the runner once terraform runs.
 fn start_interruptible_apply(sb: &Sandbox) -> Result<Spawned> {
-    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
-    let partial = sb.file(
-        "partial.tfstate",
-        &state_json(4, &[("a", "kA"), ("b", "kB")]),
-    )?;
+    sb.seed_state(&state_a())?;
+    let partial = sb.saved_state(4, &[("a", "kA"), ("b", "kB")])?;
     let (runner, _) = sb.spawn_slow_apply("30", &[("TF_FAKE_STATE", &partial)])?;
     Ok(runner)
 }
@@ -358,7 +340,7 @@ fn assert_stopped_gracefully(sb: &Sandbox, out: Output) -> Result<()> {
         json!([{"address": "tailscale_tailnet_key.b", "id": "kB"}]),
         "the key terraform saved while stopping is reported"
     );
-    sb.assert_state(&state_json(3, &[("a", "kA")]), "restored");
+    sb.assert_state(&state_a(), "restored");
     Ok(())
 }
 

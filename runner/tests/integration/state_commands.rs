@@ -94,7 +94,7 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
         "nothing backed up for a refused restore"
     );
 
-    let good = sb.file("good.tfstate", &state_json(2, &[("a", "kA")]))?;
+    let good = sb.saved_state(2, &[("a", "kA")])?;
     let out = sb.runner(&["restore-state", &good], &[])?;
     out.assert_exit(0);
     sb.assert_state(&state_json(2, &[("a", "kA")]), "restored from FILE");

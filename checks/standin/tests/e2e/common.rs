@@ -318,6 +318,11 @@ impl World {
         Ok(ids)
     }
 
+    /// How many key creates the simulated tailnet's API has carried out.
+    pub fn creates(&self) -> Result<usize> {
+        Ok(self.tailnet()?.count("create"))
+    }
+
     /// Every secret a leak check must not find: the OAuth secret and every key secret.
     pub fn secrets(&self) -> Result<Vec<String>> {
         let tailnet = self.tailnet()?;
@@ -433,11 +438,7 @@ pub fn assert_no_torn_files(world: &World) -> Result<()> {
             files::read_json(&file).with_context(|| format!("torn file {}", file.display()))?;
         }
     }
-    let tmp: Vec<_> = fs::read_dir(&world.state)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.contains(".tmp"))
-        .collect();
+    let tmp = files::temporary_files(&world.state)?;
     ensure!(
         tmp.is_empty(),
         "temporary files left in the state dir: {tmp:?}"

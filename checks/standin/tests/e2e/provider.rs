@@ -6,12 +6,18 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, seed_key};
+use crate::common::{Output, World, seed_key};
 
 /// Terraform wraps diagnostics at 78 columns: compare with all whitespace runs as one space.
 fn says(output: &str, expected: &str) -> bool {
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     squash(output).contains(&squash(expected))
+}
+
+/// Fails unless terraform's output says `expected`; `why` is what that shows.
+fn ensure_says(out: &Output, expected: &str, why: &str) -> Result<()> {
+    ensure!(says(&out.all(), expected), "{why}:\n{}", out.all());
+    Ok(())
 }
 
 fn single_use(key: &Value) -> Value {
@@ -178,11 +184,11 @@ fn provider_block_values_win_and_file_values_are_read() -> Result<()> {
             &[("TAILSCALE_TAILNET", "example.com")],
         )?
         .expect(1, "plan with tailnet = \"\"")?;
-    ensure!(
-        says(&plan.all(), "Missing Tailnet ID"),
-        "tailnet = \"\" does not fall back to TAILSCALE_TAILNET:\n{}",
-        plan.all()
-    );
+    ensure_says(
+        &plan,
+        "Missing Tailnet ID",
+        "tailnet = \"\" does not fall back to TAILSCALE_TAILNET",
+    )?;
     Ok(())
 }
 
@@ -235,10 +241,10 @@ fn a_non_file_base_url_is_refused_without_network() -> Result<()> {
     let apply = world
         .terraform(&dir, &["apply", "-auto-approve", "-input=false"], &real_api)?
         .expect(1, "apply pointed at the real API")?;
-    ensure!(
-        says(&apply.all(), "never contacts a network"),
-        "the stand-in refuses to leave its file:\n{}",
-        apply.all()
-    );
+    ensure_says(
+        &apply,
+        "never contacts a network",
+        "the stand-in refuses to leave its file",
+    )?;
     Ok(())
 }

@@ -54,6 +54,18 @@ pub fn state_keys(dir: &StateDir) -> Result<Vec<(String, String)>> {
     Ok(keys)
 }
 
+/// Names in `dir` that look like a temporary file (`.tmp` in them): a write that was not
+/// finished or not cleaned up.
+pub fn temporary_files(dir: &Path) -> Result<Vec<String>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp"))
+        .collect())
+}
+
 /// The permission bits of `path`, 0 when it cannot be read.
 pub fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)

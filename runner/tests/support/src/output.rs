@@ -78,21 +78,13 @@ impl Output {
     /// Asserts that stderr contains `needle`, showing stderr when it does not.
     #[track_caller]
     pub fn assert_stderr(&self, needle: &str) {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
+        assert_contains("stderr", &self.stderr, needle);
     }
 
     /// Asserts that stdout contains `needle`, showing stdout when it does not.
     #[track_caller]
     pub fn assert_stdout(&self, needle: &str) {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks {needle:?}:\n{}",
-            self.stdout
-        );
+        assert_contains("stdout", &self.stdout, needle);
     }
 
     /// stdout and stderr together, for checks that look at everything printed.
@@ -109,6 +101,11 @@ impl Output {
             )
         })
     }
+}
+
+#[track_caller]
+fn assert_contains(stream: &str, text: &str, needle: &str) {
+    assert!(text.contains(needle), "{stream} lacks {needle:?}:\n{text}");
 }
 
 /// Fails if any of `secrets` occurs in `text`; `place` says where the text comes from. The
