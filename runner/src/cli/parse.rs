@@ -100,7 +100,7 @@ pub fn parse(
             && *previous != name
         {
             return Err(usage(format!(
-                "'{previous}' and '{name}' cannot be combined: pick one status format"
+                "'{previous}' and '{name}' cannot be combined; pick one status format"
             )));
         }
         format = Some((status_format, name));
@@ -451,7 +451,7 @@ mod tests {
             (
                 &["status", "--json", "--waybar"],
                 &[],
-                "'--json' and '--waybar' cannot be combined: pick one status format",
+                "'--json' and '--waybar' cannot be combined; pick one status format",
             ),
             (
                 &["status", "--json=yes"],

@@ -15,7 +15,7 @@ pub fn backup_state(opts: &Options) -> Result<Outcome> {
     let dir = &opts.state_dir;
     let state = dir.state();
     let Some(bytes) = tfstate::read(&state)? else {
-        bail!("{} does not exist: nothing to back up", state.display());
+        bail!("{} does not exist; nothing to back up", state.display());
     };
     if let Err(invalid) = tfstate::parse_from(&state, &bytes) {
         eprintln!("warning: {invalid}; backing it up anyway");

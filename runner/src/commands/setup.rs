@@ -42,8 +42,8 @@ pub fn config(opts: &Options, command: &str) -> Result<RenderedConfig> {
         (None, "destroy") if installed.is_file() => installed,
         (None, _) => {
             return Err(usage(format!(
-                "{command} needs --config FILE (or TAILSCALE_MANAGER_CONFIG): \
-                 the {} rendered by the NixOS module",
+                "{command} needs --config FILE (or TAILSCALE_MANAGER_CONFIG); \
+                 pass the {} rendered by the NixOS module",
                 StateDir::CONFIG
             )));
         }

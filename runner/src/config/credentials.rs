@@ -68,7 +68,7 @@ pub fn source(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> O
 pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Result<Credentials> {
     let Some(source) = source(flag, env) else {
         return Err(usage(format!(
-            "no Tailscale OAuth credentials found: pass --credentials FILE \
+            "no Tailscale OAuth credentials found; pass --credentials FILE \
              (or TAILSCALE_MANAGER_CREDENTIALS_FILE), run under systemd with \
              LoadCredential={SYSTEMD_CREDENTIAL}:FILE, or set {CLIENT_ID} and {CLIENT_SECRET}"
         )));
@@ -81,7 +81,7 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
                     env(name)
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| usage(format!(
-                        "{name} is not set, but {} is: set both, or pass --credentials FILE",
+                        "{name} is not set, but {} is; set both, or pass --credentials FILE",
                         if name == CLIENT_ID { CLIENT_SECRET } else { CLIENT_ID }
                     )))?
                     .into_string()
@@ -114,7 +114,7 @@ fn from_file(path: &Path) -> Result<(String, String)> {
             .map(|(_, v)| v.clone())
             .ok_or_else(|| {
                 usage(format!(
-                    "credentials file {} has no {key}: add a line {key}=<value>",
+                    "credentials file {} has no {key}; add a line {key}=<value>",
                     path.display()
                 ))
             })
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET: add a line TAILSCALE_OAUTH_CLIENT_SECRET=<value>",
+                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET; add a line TAILSCALE_OAUTH_CLIENT_SECRET=<value>",
                 file.display()
             )
         );

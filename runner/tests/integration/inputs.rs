@@ -106,7 +106,7 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
     assert_eq!(
         out.stderr,
         format!(
-            "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_ID: add a line TAILSCALE_OAUTH_CLIENT_ID=<value>\n"
+            "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_ID; add a line TAILSCALE_OAUTH_CLIENT_ID=<value>\n"
         )
     );
     assert_no_secrets(&out.all(), "the error")?;

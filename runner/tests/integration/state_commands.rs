@@ -38,7 +38,7 @@ fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
             &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
         )?
         .expect(1, "no state: nothing to back up")?;
-    out.assert_stderr("does not exist: nothing to back up");
+    out.assert_stderr("does not exist; nothing to back up");
     sb.seed_state(&state_json(4, &[("a", "kA")]))?;
     let out = sb
         .runner(
