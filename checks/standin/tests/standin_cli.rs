@@ -4,6 +4,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, ensure};
 use tailscale_standin::sim::SimFile;
+use tempfile::TempDir;
+use test_support::output::Output;
 
 const STANDIN_BIN: &str = env!("CARGO_BIN_EXE_standin-tailnet");
 const PROVIDER_BINS: [&str; 2] = [
@@ -11,29 +13,32 @@ const PROVIDER_BINS: [&str; 2] = [
     env!("CARGO_BIN_EXE_terraform-provider-local"),
 ];
 
-/// Runs standin-tailnet; returns (exit code, stdout, stderr).
-fn standin(args: &[&str]) -> Result<(Option<i32>, String, String)> {
-    let output = Command::new(STANDIN_BIN)
-        .args(args)
-        .env_remove("TAILSCALE_BASE_URL")
-        .output()
-        .context("cannot run standin-tailnet")?;
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+/// Runs standin-tailnet, which must not panic.
+fn standin(args: &[&str]) -> Result<Output> {
+    let out = Output::run(
+        Command::new(STANDIN_BIN)
+            .args(args)
+            .env_remove("TAILSCALE_BASE_URL"),
+    )?;
     ensure!(
-        !stderr.contains("panicked"),
-        "standin-tailnet {args:?} panicked:\n{stderr}"
+        !out.stderr.contains("panicked"),
+        "standin-tailnet {args:?} panicked:\n{}",
+        out.stderr
     );
-    Ok((
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr,
-    ))
+    Ok(out)
+}
+
+/// A temporary directory and the path of a tailnet file in it (not created).
+fn tailnet_file() -> Result<(TempDir, String)> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("tailnet.json");
+    let file = file.to_str().context("temp path is UTF-8")?.to_owned();
+    Ok((dir, file))
 }
 
 #[test]
 fn help_lists_every_command() -> Result<()> {
-    let (code, stdout, _) = standin(&["--help"])?;
-    ensure!(code == Some(0), "--help exits 0");
+    let stdout = standin(&["--help"])?.expect(0, "--help")?.stdout;
     for command in [
         "init",
         "list",
@@ -60,9 +65,8 @@ fn help_lists_every_command() -> Result<()> {
 
 #[test]
 fn usage_errors_exit_2_with_a_reason() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("tailnet.json");
-    let file = file.to_str().context("temp path is UTF-8")?;
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
     let cases: &[(&[&str], &str)] = &[
         (&[], "missing command"),
         (
@@ -133,65 +137,52 @@ fn usage_errors_exit_2_with_a_reason() -> Result<()> {
         (&["--file", file, "grant-scope"], "missing a scope"),
     ];
     for (args, expected) in cases {
-        let (code, _, stderr) = standin(args)?;
+        let out = standin(args)?.expect(2, &format!("{args:?}"))?;
         ensure!(
-            code == Some(2),
-            "{args:?} is a usage error (exit 2), got {code:?}: {stderr}"
-        );
-        ensure!(
-            stderr.contains(expected),
-            "{args:?}: expected {expected:?} in:\n{stderr}"
+            out.stderr.contains(expected),
+            "{args:?}: expected {expected:?} in:\n{}",
+            out.stderr
         );
     }
     Ok(())
 }
 
-#[test]
-fn file_errors_exit_1_naming_the_problem() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
-    let file = path.to_str().context("temp path is UTF-8")?;
-    let (code, _, stderr) = standin(&["--file", file, "list"])?;
+/// Fails unless `args` exit 1 with `expected` on stderr.
+fn ensure_file_error(args: &[&str], expected: &str, what: &str) -> Result<()> {
+    let out = standin(args)?.expect(1, what)?;
     ensure!(
-        code == Some(1) && stderr.contains("create it with `standin-tailnet init`"),
-        "missing file: {stderr}"
-    );
-
-    ensure!(
-        standin(&["--file", file, "init"])?.0 == Some(0),
-        "init creates the file"
-    );
-    let (code, _, stderr) = standin(&["--file", file, "init"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("already exists (pass --force"),
-        "second init: {stderr}"
-    );
-    let (code, _, stderr) = standin(&["--file", file, "expire", "kNOPE"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("no key with id \"kNOPE\""),
-        "unknown key: {stderr}"
-    );
-
-    std::fs::write(&path, "{\"version\": 1, \"tailnet\": ")?;
-    let (code, _, stderr) = standin(&["--file", file, "list"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("is not a valid simulated tailnet"),
-        "truncated file: {stderr}"
+        out.stderr.contains(expected),
+        "{what}: expected {expected:?} in:\n{}",
+        out.stderr
     );
     Ok(())
 }
 
 #[test]
+fn file_errors_exit_1_naming_the_problem() -> Result<()> {
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
+    let missing = "create it with `standin-tailnet init`";
+    ensure_file_error(&["--file", file, "list"], missing, "missing file")?;
+    standin(&["--file", file, "init"])?.expect(0, "init creates the file")?;
+    let exists = "already exists (pass --force";
+    ensure_file_error(&["--file", file, "init"], exists, "second init")?;
+    let unknown = "no key with id \"kNOPE\"";
+    ensure_file_error(&["--file", file, "expire", "kNOPE"], unknown, "unknown key")?;
+    std::fs::write(file, "{\"version\": 1, \"tailnet\": ")?;
+    let truncated = "is not a valid simulated tailnet";
+    ensure_file_error(&["--file", file, "list"], truncated, "truncated file")?;
+    Ok(())
+}
+
+#[test]
 fn list_json_redacts_every_secret() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
-    let file = path.to_str().context("temp path is UTF-8")?;
-    ensure!(
-        standin(&["--file", file, "init"])?.0 == Some(0),
-        "init creates the file"
-    );
-    let (code, stdout, _) = standin(&["--file", file, "list", "--json"])?;
-    ensure!(code == Some(0), "list --json exits 0");
+    let (_dir, file) = tailnet_file()?;
+    let file = file.as_str();
+    standin(&["--file", file, "init"])?.expect(0, "init creates the file")?;
+    let stdout = standin(&["--file", file, "list", "--json"])?
+        .expect(0, "list --json")?
+        .stdout;
     ensure!(
         !stdout.contains("tskey-"),
         "list --json shows no secret:\n{stdout}"
@@ -206,19 +197,12 @@ fn list_json_redacts_every_secret() -> Result<()> {
 #[test]
 fn the_providers_explain_themselves_when_run_by_hand() -> Result<()> {
     for provider in PROVIDER_BINS {
-        let output = Command::new(provider)
-            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
-            .output()
-            .with_context(|| format!("cannot run {provider}"))?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let out = Output::run(Command::new(provider).env_remove("TF_PLUGIN_MAGIC_COOKIE"))?
+            .expect(1, &format!("{provider} without terraform"))?;
         ensure!(
-            output.status.code() == Some(1),
-            "{provider}: exit 1 without terraform: {:?}",
-            output.status
-        );
-        ensure!(
-            stderr.contains("This binary is a plugin"),
-            "{provider} says what it is:\n{stderr}"
+            out.stderr.contains("This binary is a plugin"),
+            "{provider} says what it is:\n{}",
+            out.stderr
         );
     }
     Ok(())
@@ -228,16 +212,13 @@ fn the_providers_explain_themselves_when_run_by_hand() -> Result<()> {
 fn ok(file: &str, args: &[&str]) -> Result<String> {
     let mut all = vec!["--file", file];
     all.extend(args);
-    let (code, stdout, stderr) = standin(&all)?;
-    ensure!(code == Some(0), "{args:?} exits 0, got {code:?}: {stderr}");
-    Ok(stdout)
+    Ok(standin(&all)?.expect(0, &format!("{args:?}"))?.stdout)
 }
 
 #[test]
 fn devices_policy_and_scopes_land_in_the_file() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
-    let file = path.to_str().context("temp path is UTF-8")?;
+    let (dir, file) = tailnet_file()?;
+    let file = file.as_str();
     ok(file, &["init", "--scopes", "auth_keys,dns"])?;
     let node_id = ok(
         file,
@@ -267,7 +248,7 @@ fn devices_policy_and_scopes_land_in_the_file() -> Result<()> {
     std::fs::write(&policy, "// ours\n{\"grants\": []}\n")?;
     ok(file, &["set-policy", policy.to_str().context("UTF-8")?])?;
 
-    let tailnet = SimFile::new(&path).read()?;
+    let tailnet = SimFile::new(file).read()?;
     let web = tailnet
         .device("web-1.tail0000.ts.net")
         .context("web-1 was added")?;
@@ -318,29 +299,28 @@ fn devices_policy_and_scopes_land_in_the_file() -> Result<()> {
     );
     ok(file, &["set-policy", "--default"])?;
     ensure!(
-        SimFile::new(&path).read()?.policy.default,
+        SimFile::new(file).read()?.policy.default,
         "--default restores it"
     );
-    let (code, _, stderr) = standin(&["--file", file, "add-device", "web-1.tail0000.ts.net"])?;
-    ensure!(
-        code == Some(1) && stderr.contains("already has a device named"),
-        "a second device with the same name is refused: {stderr}"
-    );
+    ensure_file_error(
+        &["--file", file, "add-device", "web-1.tail0000.ts.net"],
+        "already has a device named",
+        "a second device with the same name",
+    )?;
     Ok(())
 }
 
 #[test]
 fn files_without_the_new_fields_still_load() -> Result<()> {
     // A file as the stand-in wrote it before policy, DNS, devices, scopes and the request log.
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("tailnet.json");
+    let (_dir, file) = tailnet_file()?;
     std::fs::write(
-        &path,
+        &file,
         r#"{"version": 1, "tailnet": "example.com",
             "oauth_clients": [{"id": "kC", "secret": "tskey-client-kC-s", "tags": ["tag:ci"]}],
             "keys": [], "faults": {}, "events": [{"at": "2026-01-01T00:00:00Z", "op": "create", "id": "k1"}]}"#,
     )?;
-    let tailnet = SimFile::new(&path).read()?;
+    let tailnet = SimFile::new(&file).read()?;
     ensure!(tailnet.policy.default, "the default policy");
     ensure!(tailnet.dns.magic_dns, "MagicDNS on");
     ensure!(tailnet.devices.is_empty(), "no devices");

@@ -3,15 +3,22 @@ use anyhow::Result;
 
 use crate::common::*;
 
-#[test]
-fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environment() -> Result<()> {
-    let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+/// The fake terraform's files for an apply that creates key `ci` (id k1): the state it saves
+/// and its `-json` lines.
+fn creating_ci(sb: &Sandbox) -> Result<(String, String)> {
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     let lines = sb.file(
         "apply.jsonl",
         &apply_lines(&[("tailscale_tailnet_key.ci", "k1")], Some((1, 0, 0))),
     )?;
-    let out = sb.run(
+    Ok((state, lines))
+}
+
+#[test]
+fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environment() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let (state, lines) = creating_ci(&sb)?;
+    sb.runner(
         &["apply"],
         &[
             ("TF_FAKE_STATE", &state),
@@ -20,8 +27,8 @@ fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environmen
             ("TAILSCALE_BASE_URL", "file:///tmp/tailnet.json"),
             ("TAILSCALE_OAUTH_CLIENT_SECRET", "from-the-caller-env"),
         ],
-    )?;
-    assert_eq!(out.code, Some(0), "apply must succeed: {}", out.stderr);
+    )?
+    .expect(0, "apply must succeed")?;
     let calls = sb.invocations();
     let args: Vec<&str> = calls.iter().map(|c| c.args.as_str()).collect();
     assert_eq!(
@@ -101,16 +108,12 @@ fn apply_runs_init_then_apply_with_exact_arguments_and_an_allowlisted_environmen
 #[test]
 fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
-    let lines = sb.file(
-        "apply.jsonl",
-        &apply_lines(&[("tailscale_tailnet_key.ci", "k1")], Some((1, 0, 0))),
-    )?;
-    let out = sb.run(
+    let (state, lines) = creating_ci(&sb)?;
+    let out = sb.runner(
         &["apply"],
         &[("TF_FAKE_STATE", &state), ("TF_FAKE_STDOUT", &lines)],
     )?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    out.assert_exit(0);
     assert!(
         out.stderr
             .contains("tailscale_tailnet_key.ci: Creation complete after 0s [id=k1]"),
@@ -188,22 +191,18 @@ fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
 #[test]
 fn second_apply_skips_init_and_backs_up_first() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
     let env = [("TF_FAKE_STATE", state.as_str())];
-    assert_eq!(sb.run(&["apply"], &env)?.code, Some(0));
-    let out = sb.run(&["apply"], &env)?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    sb.runner(&["apply"], &env)?.assert_exit(0);
+    let out = sb.runner(&["apply"], &env)?;
+    out.assert_exit(0);
     assert_eq!(
         sb.verbs(),
         ["init", "apply", "apply"],
         "init runs only once"
     );
-    assert!(
-        out.stderr.contains("terraform init: up to date, skipped"),
-        "{}",
-        out.stderr
-    );
-    let backups = sb.backups(".tfstate");
+    out.assert_stderr("terraform init: up to date, skipped");
+    let backups = sb.backups(Kind::Regular);
     assert_eq!(
         backups.len(),
         1,
@@ -224,17 +223,17 @@ fn second_apply_skips_init_and_backs_up_first() -> Result<()> {
 #[test]
 fn a_changed_terraform_block_or_binary_triggers_init_again() -> Result<()> {
     let sb = Sandbox::new()?;
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
+    sb.runner(&["apply"], &[])?.assert_exit(0);
     let unchanged_block = CONFIG.replace("tag:ci", "tag:other");
     std::fs::write(&sb.config, &unchanged_block)?;
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
+    sb.runner(&["apply"], &[])?.assert_exit(0);
     assert_eq!(
         sb.verbs(),
         ["init", "apply", "apply"],
         "resources alone need no init"
     );
     std::fs::write(&sb.config, unchanged_block.replace("~> 0.29", "~> 0.30"))?;
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
+    sb.runner(&["apply"], &[])?.assert_exit(0);
     assert_eq!(
         sb.verbs(),
         ["init", "apply", "apply", "init", "apply"],
@@ -242,8 +241,8 @@ fn a_changed_terraform_block_or_binary_triggers_init_again() -> Result<()> {
     );
     let other_bin = sb.root.path().join("tofu");
     std::fs::copy(fake_terraform(), &other_bin)?;
-    let out = sb.run(&["apply", "--terraform", other_bin.to_str().unwrap()], &[])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = sb.runner(&["apply", "--terraform", other_bin.to_str().unwrap()], &[])?;
+    out.assert_exit(0);
     assert_eq!(sb.verbs().len(), 7, "a different binary needs init");
     assert_eq!(sb.verbs()[5], "init");
     Ok(())
@@ -252,78 +251,39 @@ fn a_changed_terraform_block_or_binary_triggers_init_again() -> Result<()> {
 #[test]
 fn apply_inits_once_and_retries_when_terraform_still_asks_for_init() -> Result<()> {
     let sb = Sandbox::new()?;
-    assert_eq!(
-        sb.run(&["apply"], &[("TF_FAKE_INIT_STAMP", "v1")])?.code,
-        Some(0)
-    );
+    sb.runner(&["apply"], &[("TF_FAKE_INIT_STAMP", "v1")])?
+        .assert_exit(0);
     // Same binary and config, but the working directory is stale (e.g. a provider swap
     // behind our back): terraform says init is required.
-    let out = sb.run(&["apply"], &[("TF_FAKE_INIT_STAMP", "v2")])?;
-    assert_eq!(
-        out.code,
-        Some(0),
-        "the retry after init must succeed: {}",
-        out.stderr
-    );
+    let out = sb
+        .runner(&["apply"], &[("TF_FAKE_INIT_STAMP", "v2")])?
+        .expect(0, "the retry after init must succeed")?;
     assert_eq!(sb.verbs(), ["init", "apply", "apply", "init", "apply"]);
-    assert!(
-        out.stderr.contains("terraform asks for init"),
-        "{}",
-        out.stderr
-    );
-    Ok(())
-}
-
-#[test]
-fn config_is_only_rewritten_when_its_bytes_change() -> Result<()> {
-    let sb = Sandbox::new()?;
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
-    let installed = sb.state_dir.join("main.tf.json");
-    let before = std::fs::metadata(&installed)?.modified()?;
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
-    assert_eq!(
-        std::fs::metadata(&installed)?.modified()?,
-        before,
-        "identical config not rewritten"
-    );
-    std::fs::write(&sb.config, CONFIG.replace("example.com", "other.example"))?;
-    assert_eq!(sb.run(&["apply"], &[])?.code, Some(0));
-    assert!(
-        std::fs::read_to_string(&installed)?.contains("other.example"),
-        "new config installed"
-    );
+    out.assert_stderr("terraform asks for init");
     Ok(())
 }
 
 #[test]
 fn destroy_uses_the_installed_config_and_records_its_action() -> Result<()> {
     let sb = Sandbox::new()?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
-    assert_eq!(
-        sb.run(&["apply"], &[("TF_FAKE_STATE", &state)])?.code,
-        Some(0)
-    );
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
+    sb.runner(&["apply"], &[("TF_FAKE_STATE", &state)])?
+        .assert_exit(0);
     let empty = sb.file("empty.tfstate", &state_json(2, &[]))?;
     let lines = sb.file(
         "destroy.jsonl",
         r#"{"@level":"info","@message":"Destroy complete! Resources: 1 destroyed.","@module":"terraform.ui","changes":{"add":0,"change":0,"import":0,"remove":1,"operation":"destroy"},"type":"change_summary"}
 "#,
     )?;
-    let out = sb.run(
+    sb.runner(
         &["destroy"],
         &[
             ("TAILSCALE_MANAGER_CONFIG", ""),
             ("TF_FAKE_STATE", &empty),
             ("TF_FAKE_STDOUT", &lines),
         ],
-    )?;
-    assert_eq!(
-        out.code,
-        Some(0),
-        "destroy without --config uses the installed one: {}",
-        out.stderr
-    );
+    )?
+    .expect(0, "destroy without --config uses the installed one")?;
     let last_call = sb.invocations().pop().unwrap();
     assert_eq!(
         last_call.args,
@@ -335,40 +295,54 @@ fn destroy_uses_the_installed_config_and_records_its_action() -> Result<()> {
         last["changes"],
         serde_json::json!({"add": 0, "change": 0, "remove": 1})
     );
-    assert_eq!(sb.backups(".tfstate").len(), 1, "destroy backs up first");
+    assert_eq!(sb.backups(Kind::Regular).len(), 1, "destroy backs up first");
+    Ok(())
+}
+
+#[test]
+fn config_is_only_rewritten_when_its_bytes_change() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    let installed = sb.state_dir.join("main.tf.json");
+    let before = std::fs::metadata(&installed)?.modified()?;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    assert_eq!(
+        std::fs::metadata(&installed)?.modified()?,
+        before,
+        "identical config not rewritten"
+    );
+    std::fs::write(&sb.config, CONFIG.replace("example.com", "other.example"))?;
+    sb.runner(&["apply"], &[])?.assert_exit(0);
+    assert!(
+        std::fs::read_to_string(&installed)?.contains("other.example"),
+        "new config installed"
+    );
     Ok(())
 }
 
 #[test]
 fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(&["plan"], &[("TF_FAKE_EXIT", "2"), ("TF_FAKE_STDERR", "")])?;
-    assert_eq!(
-        out.code,
-        Some(0),
-        "changes pending is not an error: {}",
-        out.stderr
-    );
-    assert!(out.stdout.contains("changes pending"), "{}", out.stdout);
-    let out = sb.run(&["plan"], &[])?;
+    let out = sb
+        .runner(&["plan"], &[("TF_FAKE_EXIT", "2"), ("TF_FAKE_STDERR", "")])?
+        .expect(0, "changes pending is not an error")?;
+    out.assert_stdout("changes pending");
+    let out = sb.runner(&["plan"], &[])?;
     out.assert_exit(0);
-    assert!(out.stdout.contains("no changes pending"), "{}", out.stdout);
+    out.assert_stdout("no changes pending");
     let args: Vec<String> = sb.invocations().into_iter().map(|c| c.args).collect();
     assert_eq!(
         args[1],
         "plan -input=false -no-color -detailed-exitcode -lock-timeout=300s"
     );
-    let out = sb.run(
-        &["plan"],
-        &[("TF_FAKE_EXIT", "1"), ("TF_FAKE_STDERR", "Error: bad plan")],
-    )?;
-    assert_eq!(out.code, Some(1), "a failed plan exits 1");
-    assert!(
-        out.stderr
-            .contains("error: terraform plan exited with status 1: bad plan"),
-        "{}",
-        out.stderr
-    );
+    let out = sb
+        .runner(
+            &["plan"],
+            &[("TF_FAKE_EXIT", "1"), ("TF_FAKE_STDERR", "Error: bad plan")],
+        )?
+        .expect(1, "a failed plan")?;
+    out.assert_stderr("error: terraform plan exited with status 1: bad plan");
     assert!(
         !sb.state_dir.join("last-apply.json").exists(),
         "plan never writes last-apply.json"
@@ -379,17 +353,16 @@ fn plan_reports_pending_changes_and_exits_zero_either_way() -> Result<()> {
 #[test]
 fn init_command_installs_and_initialises_without_credentials() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(&["init"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = sb.runner(&["init"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?;
+    out.assert_exit(0);
     assert!(sb.state_dir.join("main.tf.json").exists());
     assert!(sb.state_dir.join(".terraform").is_dir());
     assert_eq!(sb.verbs(), ["init"]);
-    let out = sb.run(&["init"], &[("TF_FAKE_INIT_EXIT", "1")])?;
-    assert_eq!(out.code, Some(1), "a failed init exits 1");
-    assert!(
-        out.stderr.contains("error: terraform init exited with status 1: Failed to query available provider packages"),
-        "{}",
-        out.stderr
+    let out = sb
+        .runner(&["init"], &[("TF_FAKE_INIT_EXIT", "1")])?
+        .expect(1, "a failed init")?;
+    out.assert_stderr(
+        "error: terraform init exited with status 1: Failed to query available provider packages",
     );
     Ok(())
 }
@@ -398,8 +371,8 @@ fn init_command_installs_and_initialises_without_credentials() -> Result<()> {
 fn flags_beat_environment_variables_end_to_end() -> Result<()> {
     let sb = Sandbox::new()?;
     let other = sb.root.path().join("other-state");
-    let out = sb.run(&["apply", "--state-dir", other.to_str().unwrap()], &[])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = sb.runner(&["apply", "--state-dir", other.to_str().unwrap()], &[])?;
+    out.assert_exit(0);
     assert!(
         other.join("last-apply.json").exists(),
         "the flag's state dir is used"
@@ -417,10 +390,10 @@ fn an_empty_state_file_counts_as_no_state() -> Result<()> {
     // first write leaves 0 bytes, which terraform itself reads as "no state".
     let sb = Sandbox::new()?;
     sb.seed_state("")?;
-    let state = sb.file("after.tfstate", &state_json(1, &[("ci", "k1")]))?;
-    let out = sb.run(&["apply"], &[("TF_FAKE_STATE", &state)])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(sb.backups(".tfstate").is_empty(), "nothing to back up");
+    let state = sb.saved_state(1, &[("ci", "k1")])?;
+    let out = sb.runner(&["apply"], &[("TF_FAKE_STATE", &state)])?;
+    out.assert_exit(0);
+    assert!(sb.backups(Kind::Regular).is_empty(), "nothing to back up");
     assert_eq!(sb.last_apply()?["backup_path"], serde_json::Value::Null);
     Ok(())
 }
@@ -431,13 +404,9 @@ fn a_state_left_world_readable_is_tightened() -> Result<()> {
     let sb = Sandbox::new()?;
     sb.seed_state(&state_json(1, &[("ci", "k1")]))?;
     std::fs::set_permissions(sb.state_path(), std::fs::Permissions::from_mode(0o644))?;
-    let out = sb.run(&["apply"], &[])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = sb.runner(&["apply"], &[])?;
+    out.assert_exit(0);
     assert_eq!(mode(&sb.state_path()), 0o600, "files are private (0600)");
-    assert!(
-        out.stderr.contains("from mode 0644 to 0600"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("from mode 0644 to 0600");
     Ok(())
 }

@@ -1,18 +1,30 @@
 //! Builders for integration tests: a sandbox with a state dir, a config, a credentials file
-//! and the scripted fake terraform in `tests/fixtures/fake-terraform`.
+//! and the scripted fake terraform in `tests/fixtures/fake-terraform`. Helpers shared with the
+//! end-to-end suite come from the test-support crate (`tests/support`).
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde_json::Value;
+use tailscale_manager::config::layout::StateDir;
+pub use tailscale_manager::stores::backup::Kind;
+use test_support::files;
+pub use test_support::files::mode;
+pub use test_support::output::Output;
+use test_support::process::Spawned;
 
 pub const CLIENT_ID: &str = "kTESTCLIENT";
 /// Deliberately not `tskey-` shaped, so only literal scrubbing can hide it.
 pub const OAUTH_SECRET: &str = "s3cr3t-oauth-value-0123456789";
 pub const KEY_SECRET_PREFIX: &str = "tskey-auth-";
+/// Part of every key secret in [`state_json`].
+const KEY_SECRET_PART: &str = "SECRETPART";
 pub const CANARY: &str = "CANARY_MUST_NOT_LEAK";
+/// How long a test waits for another process before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
 
 pub const CONFIG: &str = r#"{"provider":{"tailscale":{"tailnet":"example.com"}},"resource":{"tailscale_tailnet_key":{"ci":{"reusable":true,"tags":["tag:ci"]}}},"terraform":{"required_providers":{"tailscale":{"source":"tailscale/tailscale","version":"~> 0.29"}}}}"#;
 
@@ -27,37 +39,11 @@ pub fn fake_terraform() -> PathBuf {
 pub struct Sandbox {
     pub root: tempfile::TempDir,
     pub state_dir: PathBuf,
+    /// The same directory, with the runner's file names.
+    pub layout: StateDir,
     pub config: PathBuf,
     pub credentials: PathBuf,
     pub log: PathBuf,
-}
-
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Output {
-    /// Asserts the exit code, showing stderr when it is wrong.
-    #[track_caller]
-    pub fn assert_exit(&self, code: i32) {
-        let meaning = match code {
-            0 => "success",
-            1 => "the operation failed",
-            _ => "usage or configuration error",
-        };
-        assert_eq!(
-            self.code,
-            Some(code),
-            "expected exit {code} ({meaning}); stderr:\n{}",
-            self.stderr
-        );
-    }
-
-    pub fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
 }
 
 /// One recorded fake-terraform invocation.
@@ -80,8 +66,10 @@ impl Sandbox {
                 "TAILSCALE_OAUTH_CLIENT_ID={CLIENT_ID}\nTAILSCALE_OAUTH_CLIENT_SECRET={OAUTH_SECRET}\n"
             ),
         )?;
+        let state_dir = root.path().join("state");
         Ok(Sandbox {
-            state_dir: root.path().join("state"),
+            layout: StateDir::new(&state_dir),
+            state_dir,
             log: root.path().join("terraform.log"),
             config,
             credentials,
@@ -109,24 +97,14 @@ impl Sandbox {
         cmd
     }
 
-    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
-        let out = self
-            .command(args, env)
-            .output()
-            .with_context(|| format!("cannot run {} {args:?}", runner_bin()))?;
-        Ok(Output {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+    /// Runs the runner to its end.
+    pub fn runner(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
+        Output::run(&mut self.command(args, env))
     }
 
-    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Child> {
-        Ok(self
-            .command(args, env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?)
+    /// Starts the runner; it and everything it started die with the returned guard.
+    pub fn spawn_runner(&self, args: &[&str], env: &[(&str, &str)]) -> Result<Spawned> {
+        Spawned::start(&mut self.command(args, env))
     }
 
     /// Writes a file next to the state dir (fixtures for the fake terraform).
@@ -134,6 +112,43 @@ impl Sandbox {
         let path = self.root.path().join(name);
         std::fs::write(&path, content)?;
         Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// Writes the state the fake terraform saves as terraform.tfstate (`TF_FAKE_STATE`): one
+    /// instance per (resource name, id); returns its path.
+    pub fn saved_state(&self, serial: u64, keys: &[(&str, &str)]) -> Result<String> {
+        self.file(
+            &format!("saved-{serial}.tfstate"),
+            &state_json(serial, keys),
+        )
+    }
+
+    /// The pid file a fake terraform that sleeps writes (`TF_FAKE_PIDFILE`).
+    pub fn pidfile(&self) -> PathBuf {
+        self.root.path().join("tf.pid")
+    }
+
+    /// Starts `apply` in a process group of its own (like a shell job) with a fake terraform
+    /// that sleeps `seconds` (an interrupt ends the sleep gracefully) and `env`; returns the
+    /// runner and terraform's pid once terraform runs.
+    pub fn spawn_slow_apply(&self, seconds: &str, env: &[(&str, &str)]) -> Result<(Spawned, u32)> {
+        let pidfile = self.pidfile().to_string_lossy().into_owned();
+        let mut env = env.to_vec();
+        env.extend([("TF_FAKE_SLEEP", seconds), ("TF_FAKE_PIDFILE", &pidfile)]);
+        let runner = Spawned::start(self.command(&["apply"], &env).process_group(0))?;
+        Ok((runner, self.terraform_pid()?))
+    }
+
+    /// Waits until the fake terraform has written its pid, and returns it.
+    pub fn terraform_pid(&self) -> Result<u32> {
+        let mut pid = None;
+        test_support::process::wait_until("terraform to start", PATIENCE, || {
+            pid = std::fs::read_to_string(self.pidfile())
+                .ok()
+                .and_then(|p| p.trim().parse().ok());
+            Ok(pid.is_some())
+        })?;
+        Ok(pid.unwrap_or_default())
     }
 
     pub fn state_path(&self) -> PathBuf {
@@ -161,33 +176,17 @@ impl Sandbox {
     }
 
     pub fn last_apply(&self) -> Result<Value> {
-        let path = self.state_dir.join("last-apply.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{path:?}"))?;
-        Ok(serde_json::from_str(&text)?)
+        files::last_apply(&self.layout)
     }
 
+    /// `status --json`: exit code and the parsed document.
     pub fn status_json(&self) -> Result<(Option<i32>, Value)> {
-        let out = self.run(&["status", "--json"], &[])?;
-        let value = serde_json::from_str(&out.stdout)
-            .with_context(|| format!("status --json printed invalid JSON: {}", out.stdout))?;
-        Ok((out.code, value))
+        let out = self.runner(&["status", "--json"], &[])?;
+        Ok((out.code, out.json()?))
     }
 
-    pub fn backups(&self, suffix: &str) -> Vec<PathBuf> {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(self.state_dir.join("backups"))
-            .map(|entries| {
-                entries
-                    .map(|e| e.unwrap().path())
-                    .filter(|p| {
-                        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                        name.ends_with(suffix)
-                            && (suffix == ".failed.tfstate" || !name.ends_with(".failed.tfstate"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        found.sort();
-        found
+    pub fn backups(&self, kind: Kind) -> Vec<PathBuf> {
+        files::backups(&self.layout, kind)
     }
 
     pub fn invocations(&self) -> Vec<Invocation> {
@@ -219,7 +218,13 @@ impl Sandbox {
     }
 }
 
-/// A terraform.tfstate in the real provider's layout (shared facts, provider.md §4), one
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        test_support::process::reap_leftovers(self.root.path());
+    }
+}
+
+/// A terraform.tfstate in the real provider's layout (terraform 1.11.4, provider v0.29.2), one
 /// instance per (resource name, id).
 pub fn state_json(serial: u64, keys: &[(&str, &str)]) -> String {
     let resources: Vec<Value> = keys
@@ -231,7 +236,7 @@ pub fn state_json(serial: u64, keys: &[(&str, &str)]) -> String {
                 "instances": [{"schema_version": 0, "attributes": {
                     "created_at": "2026-01-01T00:00:00Z", "description": format!("{name} key"),
                     "ephemeral": false, "expires_at": "2099-04-01T00:00:00Z", "expiry": 7776000,
-                    "id": id, "invalid": false, "key": format!("{KEY_SECRET_PREFIX}{id}-SECRETPART"),
+                    "id": id, "invalid": false, "key": format!("{KEY_SECRET_PREFIX}{id}-{KEY_SECRET_PART}"),
                     "preauthorized": true, "recreate_if_invalid": "always", "reusable": true,
                     "tags": ["tag:ci"], "user_id": ""},
                   "sensitive_attributes": [[{"type": "get_attr", "value": "key"}]]}]
@@ -266,32 +271,7 @@ pub fn diagnostic_line(address: &str, summary: &str, detail: &str) -> String {
     serde_json::json!({"@level":"error","@message":format!("Error: {summary}"),"@module":"terraform.ui","diagnostic":{"severity":"error","summary":summary,"detail":detail,"address":address},"type":"diagnostic"}).to_string() + "\n"
 }
 
-pub fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0)
-}
-
-/// Polls `check` until it holds or `limit` passes (for waiting on another process).
-pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Result<()> {
-    let start = Instant::now();
-    while !check() {
-        if start.elapsed() > limit {
-            bail!("timed out after {limit:?} waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
-}
-
-pub fn assert_no_secrets(text: &str, place: &str) {
-    assert!(
-        !text.contains(OAUTH_SECRET),
-        "the OAuth secret leaked into {place}:\n{text}"
-    );
-    assert!(
-        !text.contains("SECRETPART"),
-        "a key secret leaked into {place}:\n{text}"
-    );
+/// Fails if the OAuth secret or a key secret occurs in `text`.
+pub fn assert_no_secrets(text: &str, place: &str) -> Result<()> {
+    test_support::output::assert_no_secrets(&[OAUTH_SECRET, KEY_SECRET_PART], text, place)
 }

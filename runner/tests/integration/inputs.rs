@@ -16,14 +16,14 @@ fn assert_not_a_panic(out: &Output) {
 #[test]
 fn usage_errors_exit_2_with_a_pointer_to_help() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(&["apply", "--x"], &[])?;
+    let out = sb.runner(&["apply", "--x"], &[])?;
     out.assert_exit(2);
     assert_eq!(
         out.stderr,
         "error: unknown option '--x' (see tailscale-manager --help)\n"
     );
     assert!(!sb.state_dir.exists(), "a usage error touches nothing");
-    let out = sb.run(&["status"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "0")])?;
+    let out = sb.runner(&["status"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "0")])?;
     out.assert_exit(2);
     assert_eq!(
         out.stderr,
@@ -36,8 +36,7 @@ fn usage_errors_exit_2_with_a_pointer_to_help() -> Result<()> {
 fn help_and_version_go_to_stdout() -> Result<()> {
     let sb = Sandbox::new()?;
     for args in [&["--help"][..], &["help"], &["status", "--help"]] {
-        let out = sb.run(args, &[])?;
-        assert_eq!(out.code, Some(0), "{args:?}");
+        let out = sb.runner(args, &[])?.expect(0, &format!("{args:?}"))?;
         assert!(
             out.stdout
                 .starts_with("Usage: tailscale-manager <command> [options]"),
@@ -49,7 +48,7 @@ fn help_and_version_go_to_stdout() -> Result<()> {
         );
     }
     for args in [&["--version"][..], &["version"]] {
-        let out = sb.run(args, &[])?;
+        let out = sb.runner(args, &[])?;
         assert_eq!(
             out.stdout,
             format!("tailscale-manager {}\n", env!("CARGO_PKG_VERSION"))
@@ -70,35 +69,27 @@ fn a_bad_config_is_a_configuration_error_that_touches_no_state() -> Result<()> {
         ),
     ] {
         std::fs::write(&sb.config, content)?;
-        let out = sb.run(&["apply"], &[])?;
+        let out = sb.runner(&["apply"], &[])?;
         assert_not_a_panic(&out);
-        assert_eq!(out.code, Some(2), "{}", out.stderr);
+        out.assert_exit(2);
         let config = sb.config.display().to_string();
-        assert!(
-            out.stderr.contains(&format!("config {config} {expected}")),
-            "{}",
-            out.stderr
-        );
+        out.assert_stderr(&format!("config {config} {expected}"));
         assert!(
             out.stderr.contains("rendered by the NixOS module"),
             "the fix: {}",
             out.stderr
         );
         assert!(sb.invocations().is_empty(), "terraform must not run");
-        assert!(sb.backups(".tfstate").is_empty(), "no backup churn");
+        assert!(sb.backups(Kind::Regular).is_empty(), "no backup churn");
         assert_eq!(
             sb.last_apply()?["result"],
             "error",
             "monitoring sees the failure"
         );
     }
-    let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
+    let out = sb.runner(&["apply"], &[("TAILSCALE_MANAGER_CONFIG", "")])?;
     out.assert_exit(2);
-    assert!(
-        out.stderr.contains("apply needs --config FILE"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("apply needs --config FILE");
     Ok(())
 }
 
@@ -109,39 +100,36 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
         &sb.credentials,
         format!("TAILSCALE_OAUTH_CLIENT_SECRET={OAUTH_SECRET}\n"),
     )?;
-    let out = sb.run(&["apply"], &[])?;
+    let out = sb.runner(&["apply"], &[])?;
     out.assert_exit(2);
     let creds = sb.credentials.display();
     assert_eq!(
         out.stderr,
         format!(
-            "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_ID: add a line TAILSCALE_OAUTH_CLIENT_ID=<value>\n"
+            "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_ID; add a line TAILSCALE_OAUTH_CLIENT_ID=<value>\n"
         )
     );
-    assert_no_secrets(&out.all(), "the error");
+    assert_no_secrets(&out.all(), "the error")?;
     assert_no_secrets(
         &std::fs::read_to_string(sb.state_dir.join("last-apply.json"))?,
         "last-apply.json",
-    );
+    )?;
 
     std::fs::write(
         &sb.credentials,
         format!("TAILSCALE_OAUTH_CLIENT_ID=x\n{OAUTH_SECRET}\n"),
     )?;
-    let out = sb.run(&["apply"], &[])?;
+    let out = sb.runner(&["apply"], &[])?;
     out.assert_exit(2);
     assert_eq!(
         out.stderr,
         format!("error: credentials file {creds}: line 2 is not KEY=VALUE\n")
     );
 
-    let out = sb.run(&["apply"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?;
-    assert_eq!(out.code, Some(2), "no credentials anywhere");
-    assert!(
-        out.stderr.contains("no Tailscale OAuth credentials found"),
-        "{}",
-        out.stderr
-    );
+    let out = sb
+        .runner(&["apply"], &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "")])?
+        .expect(2, "no credentials anywhere")?;
+    out.assert_stderr("no Tailscale OAuth credentials found");
     Ok(())
 }
 
@@ -154,14 +142,14 @@ fn credentials_come_from_the_systemd_credentials_directory() -> Result<()> {
         creds_dir.join("tailscale-oauth"),
         "TAILSCALE_OAUTH_CLIENT_ID=from-systemd\r\nTAILSCALE_OAUTH_CLIENT_SECRET='quoted secret'\r\n",
     )?;
-    let out = sb.run(
+    let out = sb.runner(
         &["apply"],
         &[
             ("TAILSCALE_MANAGER_CREDENTIALS_FILE", ""),
             ("CREDENTIALS_DIRECTORY", creds_dir.to_str().unwrap()),
         ],
     )?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    out.assert_exit(0);
     let env = &sb.invocations().pop().unwrap().env;
     assert_eq!(
         env.get("TAILSCALE_OAUTH_CLIENT_ID").map(String::as_str),
@@ -183,15 +171,16 @@ fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
     let sb = Sandbox::new()?;
     let good = state_json(3, &[("a", "kA")]);
     sb.seed_state(&good)?;
-    assert_eq!(sb.run(&["backup-state"], &[])?.code, Some(0));
+    sb.runner(&["backup-state"], &[])?.assert_exit(0);
     let torn = &good[..good.len() / 2];
     std::fs::write(sb.state_path(), torn)?;
     for _ in 0..3 {
-        let out = sb.run(&["apply", "--backup-count", "1"], &[])?;
+        let out = sb.runner(&["apply", "--backup-count", "1"], &[])?;
         assert_not_a_panic(&out);
-        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        out.assert_exit(1);
         assert!(
-            out.stderr.contains("terraform.tfstate is corrupt"),
+            out.stderr
+                .contains("terraform.tfstate is not a valid terraform state ("),
             "{}",
             out.stderr
         );
@@ -205,7 +194,7 @@ fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
         sb.invocations().is_empty(),
         "terraform never ran on a corrupt state"
     );
-    let backups = sb.backups(".tfstate");
+    let backups = sb.backups(Kind::Regular);
     assert_eq!(backups.len(), 1, "the good backup was not pruned");
     assert_eq!(
         std::fs::read_to_string(&backups[0])?,
@@ -219,7 +208,7 @@ fn a_truncated_state_stops_apply_before_anything_changes() -> Result<()> {
 #[test]
 fn a_missing_terraform_binary_is_a_configuration_error() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(
+    let out = sb.runner(
         &["apply"],
         &[("TAILSCALE_MANAGER_TERRAFORM_BIN", "/nonexistent/terraform")],
     )?;

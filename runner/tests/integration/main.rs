@@ -4,6 +4,7 @@ mod apply;
 mod common;
 mod failure;
 mod inputs;
+mod layers;
 mod locking;
 mod state_commands;
 mod status;

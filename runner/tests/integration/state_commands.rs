@@ -8,10 +8,10 @@ fn backups_are_pruned_to_the_count_and_stay_private() -> Result<()> {
     let sb = Sandbox::new()?;
     sb.seed_state(&state_json(1, &[("a", "kA")]))?;
     for _ in 0..6 {
-        let out = sb.run(&["apply", "--backup-count", "3"], &[])?;
-        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        let out = sb.runner(&["apply", "--backup-count", "3"], &[])?;
+        out.assert_exit(0);
     }
-    let backups = sb.backups(".tfstate");
+    let backups = sb.backups(Kind::Regular);
     assert_eq!(
         backups.len(),
         3,
@@ -32,29 +32,23 @@ fn backups_are_pruned_to_the_count_and_stay_private() -> Result<()> {
 #[test]
 fn backup_state_copies_now_and_refuses_when_there_is_nothing() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(
-        &["backup-state"],
-        &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
-    )?;
-    assert_eq!(out.code, Some(1), "no state: nothing to back up");
-    assert!(
-        out.stderr.contains("does not exist: nothing to back up"),
-        "{}",
-        out.stderr
-    );
+    let out = sb
+        .runner(
+            &["backup-state"],
+            &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
+        )?
+        .expect(1, "no state: nothing to back up")?;
+    out.assert_stderr("does not exist; nothing to back up");
     sb.seed_state(&state_json(4, &[("a", "kA")]))?;
-    let out = sb.run(
-        &["backup-state"],
-        &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
-    )?;
-    assert_eq!(out.code, Some(0), "needs no credentials: {}", out.stderr);
-    let backups = sb.backups(".tfstate");
+    let out = sb
+        .runner(
+            &["backup-state"],
+            &[("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/nonexistent")],
+        )?
+        .expect(0, "needs no credentials")?;
+    let backups = sb.backups(Kind::Regular);
     assert_eq!(backups.len(), 1, "one backup made");
-    assert!(
-        out.stdout.contains(backups[0].to_str().unwrap()),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout(backups[0].to_str().unwrap());
     assert_eq!(
         std::fs::read_to_string(&backups[0])?,
         state_json(4, &[("a", "kA")])
@@ -68,13 +62,13 @@ fn restore_state_brings_back_the_newest_backup_after_saving_the_current_state() 
     let old = state_json(4, &[("a", "kA")]);
     let current = state_json(9, &[("b", "kB")]);
     sb.seed_state(&old)?;
-    assert_eq!(sb.run(&["backup-state"], &[])?.code, Some(0));
+    sb.runner(&["backup-state"], &[])?.assert_exit(0);
     std::fs::write(sb.state_path(), &current)?;
-    let out = sb.run(&["restore-state"], &[])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = sb.runner(&["restore-state"], &[])?;
+    out.assert_exit(0);
     sb.assert_state(&old, "the newest backup is back");
     assert_eq!(mode(&sb.state_path()), 0o600, "files are private (0600)");
-    let backups = sb.backups(".tfstate");
+    let backups = sb.backups(Kind::Regular);
     assert_eq!(backups.len(), 2, "the first backup plus the replaced state");
     assert_eq!(
         std::fs::read_to_string(&backups[1])?,
@@ -90,23 +84,19 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
     let current = state_json(9, &[("b", "kB")]);
     sb.seed_state(&current)?;
     let bad = sb.file("bad.tfstate", "{\"version\": 4, \"resources\": [")?;
-    let out = sb.run(&["restore-state", &bad], &[])?;
+    let out = sb.runner(&["restore-state", &bad], &[])?;
     out.assert_exit(1);
-    assert!(
-        out.stderr.contains("is not a valid terraform state"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    out.assert_stderr("is not a valid terraform state");
+    out.assert_stderr("nothing was changed");
     sb.assert_state(&current, "a refused restore changes nothing");
     assert!(
-        sb.backups(".tfstate").is_empty(),
+        sb.backups(Kind::Regular).is_empty(),
         "nothing backed up for a refused restore"
     );
 
-    let good = sb.file("good.tfstate", &state_json(2, &[("a", "kA")]))?;
-    let out = sb.run(&["restore-state", &good], &[])?;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let good = sb.saved_state(2, &[("a", "kA")])?;
+    let out = sb.runner(&["restore-state", &good], &[])?;
+    out.assert_exit(0);
     sb.assert_state(&state_json(2, &[("a", "kA")]), "restored from FILE");
     Ok(())
 }
@@ -114,12 +104,8 @@ fn restore_state_from_a_file_validates_it_first() -> Result<()> {
 #[test]
 fn restore_state_without_backups_says_so() -> Result<()> {
     let sb = Sandbox::new()?;
-    let out = sb.run(&["restore-state"], &[])?;
+    let out = sb.runner(&["restore-state"], &[])?;
     out.assert_exit(1);
-    assert!(
-        out.stderr.contains("holds no backups to restore"),
-        "{}",
-        out.stderr
-    );
+    out.assert_stderr("holds no backups to restore");
     Ok(())
 }

@@ -76,7 +76,7 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
 fn human_output_follows_the_seed_layout() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
     std::fs::write(sb.state_dir.join("main.tf.json"), CONFIG)?;
-    let out = sb.run(&["status"], &[])?;
+    let out = sb.runner(&["status"], &[])?;
     out.assert_exit(0);
     let expected_start = format!(
         "Tailscale Manager — example.com\nState dir: {}\n\nLast apply: 2026-05-31T00:00:00.000000+00:00 (took 1.2 s)\n  Result: ok\n  Changes: 1 added, 0 changed, 0 removed\n\nTerraform state: found (serial 7)\nManaged keys: 3\n  ✓ kGood — good key\n     address: tailscale_tailnet_key.good\n     tags: tag:ci\n     expires: 2099-04-01T00:00:00Z\n  ✗ kRevoked — revoked key (invalid: expired, revoked or deleted)\n",
@@ -87,12 +87,8 @@ fn human_output_follows_the_seed_layout() -> Result<()> {
         "got:\n{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("  ✗ kOld — old key (expired)\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("Backups: none\n"), "{}", out.stdout);
+    out.assert_stdout("  ✗ kOld — old key (expired)\n");
+    out.assert_stdout("Backups: none\n");
     assert!(
         out.stdout
             .contains(&format!("Credentials: file {}\n", sb.credentials.display())),
@@ -107,13 +103,8 @@ fn a_key_without_description_is_shown_by_id_and_address() -> Result<()> {
     let mut state: serde_json::Value = serde_json::from_str(&state_json(1, &[("ci", "k1")]))?;
     state["resources"][0]["instances"][0]["attributes"]["description"] = json!("");
     let sb = sandbox_with(Some(OK), Some(&state.to_string()))?;
-    let out = sb.run(&["status"], &[])?;
-    assert!(
-        out.stdout
-            .contains("  ✓ k1\n     address: tailscale_tailnet_key.ci\n"),
-        "{}",
-        out.stdout
-    );
+    let out = sb.runner(&["status"], &[])?;
+    out.assert_stdout("  ✓ k1\n     address: tailscale_tailnet_key.ci\n");
     Ok(())
 }
 
@@ -125,22 +116,17 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
             Some(state_json(1, &[("a", "kA")])),
             "ok",
             "✓ 1 key",
-            Some(0),
+            0,
         ),
-        (
-            Some(OK),
-            Some(three_keys()),
-            "error",
-            "✗ 2 bad keys",
-            Some(0),
-        ),
-        (Some(ERROR), None, "error", "✗ apply failed", Some(1)),
-        (None, None, "unknown", "? never applied", Some(1)),
+        (Some(OK), Some(three_keys()), "error", "✗ 2 bad keys", 0),
+        (Some(ERROR), None, "error", "✗ apply failed", 1),
+        (None, None, "unknown", "? never applied", 1),
     ];
     for (last, state, class, text, code) in cases {
         let sb = sandbox_with(last, state.as_deref())?;
-        let out = sb.run(&["status", "--waybar"], &[])?;
-        assert_eq!(out.code, code, "{class}");
+        let out = sb
+            .runner(&["status", "--waybar"], &[])?
+            .expect(code, class)?;
         assert_eq!(
             out.stdout.lines().count(),
             1,
@@ -162,7 +148,7 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
 #[test]
 fn prometheus_textfile_has_help_type_and_labelled_samples() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
-    let out = sb.run(&["status", "--prometheus"], &[])?;
+    let out = sb.runner(&["status", "--prometheus"], &[])?;
     out.assert_exit(0);
     let expected = "\
 # HELP tailscale_manager_last_apply_success 1 if the last apply/destroy succeeded, 0 if it failed or no result is recorded.
@@ -190,7 +176,7 @@ tailscale_manager_orphaned_resources 0
 ";
     assert_eq!(out.stdout, expected, "the whole textfile, byte for byte");
     let sb = sandbox_with(Some(ERROR), None)?;
-    let out = sb.run(&["status", "--prometheus"], &[])?;
+    let out = sb.runner(&["status", "--prometheus"], &[])?;
     out.assert_exit(1);
     assert!(
         out.stdout
@@ -206,22 +192,20 @@ tailscale_manager_orphaned_resources 0
 #[test]
 fn oneline_is_what_the_activation_script_prints() -> Result<()> {
     let cases = [
-        (Some(OK), "tailscale-manager: last apply [ok]\n", Some(0)),
+        (Some(OK), "tailscale-manager: last apply [ok]\n", 0),
         (
             Some(ERROR),
             "tailscale-manager: last apply [error] tailscale_tailnet_key.b: Failed to create key: requested tags [tag:b] are invalid or not permitted (400)\n",
-            Some(1),
+            1,
         ),
-        (None, "tailscale-manager: last apply [none]\n", Some(1)),
+        (None, "tailscale-manager: last apply [none]\n", 1),
     ];
     for (last, expected, code) in cases {
         let sb = sandbox_with(last, None)?;
-        let out = sb.run(&["status", "--oneline"], &[])?;
-        assert_eq!(
-            (out.stdout.as_str(), out.code),
-            (expected, code),
-            "line and exit code"
-        );
+        let out = sb
+            .runner(&["status", "--oneline"], &[])?
+            .expect(code, expected)?;
+        assert_eq!(out.stdout, expected, "the line");
     }
     Ok(())
 }
@@ -241,28 +225,27 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
     assert_eq!(errors.len(), 2, "{errors:?}");
     let last = sb.state_dir.join("last-apply.json").display().to_string();
     assert!(
-        errors[0].starts_with(&format!("{last}: not valid JSON")),
+        errors[0].starts_with(&format!("{last} is not valid JSON (")),
         "{errors:?}"
     );
     assert!(!errors[0].contains('\n'), "one line per error");
     let state = sb.state_path().display().to_string();
     assert!(
-        errors[1].starts_with(&format!("{state}: not a valid terraform state")),
+        errors[1].starts_with(&format!("{state} is not a valid terraform state (")),
         "{errors:?}"
     );
     for format in ["--waybar", "--prometheus", "--oneline"] {
-        let out = sb.run(&["status", format], &[])?;
-        assert_eq!(out.code, Some(1), "{format}");
+        let out = sb.runner(&["status", format], &[])?.expect(1, format)?;
         assert!(!out.stderr.contains("panicked"), "{format}: {}", out.stderr);
     }
     let waybar: serde_json::Value =
-        serde_json::from_str(&sb.run(&["status", "--waybar"], &[])?.stdout)?;
+        serde_json::from_str(&sb.runner(&["status", "--waybar"], &[])?.stdout)?;
     assert_eq!(waybar["class"], "error");
-    let human = sb.run(&["status"], &[])?;
+    let human = sb.runner(&["status"], &[])?;
     assert!(
         human
             .stdout
-            .contains(&format!("Error: {last}: not valid JSON")),
+            .contains(&format!("Error: {last} is not valid JSON (")),
         "{}",
         human.stdout
     );
@@ -275,21 +258,12 @@ fn wide_permissions_are_warned_about() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&state_json(1, &[("a", "kA")])))?;
     std::fs::set_permissions(sb.state_path(), std::fs::Permissions::from_mode(0o644))?;
     std::fs::set_permissions(&sb.state_dir, std::fs::Permissions::from_mode(0o755))?;
-    let out = sb.run(&["status"], &[])?;
+    let out = sb.runner(&["status"], &[])?;
     let state = sb.state_path().display().to_string();
-    assert!(
-        out.stdout.contains(&format!(
-            "Warning: {state} is mode 0644, wider than 0600: chmod 600 {state}"
-        )),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("is mode 0755, wider than 0700: chmod 700"),
-        "{}",
-        out.stdout
-    );
+    out.assert_stdout(&format!(
+        "Warning: {state} is mode 0644, wider than 0600; chmod 600 {state}"
+    ));
+    out.assert_stdout("is mode 0755, wider than 0700; chmod 700");
     let (_, status) = sb.status_json()?;
     assert_eq!(status["warnings"].as_array().unwrap().len(), 2);
     Ok(())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{Run, World};
+use crate::common::{Output, World};
 
 pub const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false"];
 pub const DESTROY: &[&str] = &["destroy", "-auto-approve", "-input=false"];
@@ -60,7 +60,7 @@ pub fn set_config(dir: &Path, pointer: &str, value: Value) -> Result<()> {
 
 /// Fails unless the output says `expected`; terraform wraps diagnostics at 78 columns and
 /// draws a box, so every run of whitespace and box rules counts as one space.
-pub fn ensure_says(run: &Run, expected: &str) -> Result<()> {
+pub fn ensure_says(run: &Output, expected: &str) -> Result<()> {
     let squash = |s: &str| {
         s.split_whitespace()
             .filter(|w| *w != "│")
@@ -68,9 +68,9 @@ pub fn ensure_says(run: &Run, expected: &str) -> Result<()> {
             .join(" ")
     };
     ensure!(
-        squash(&run.all_output()).contains(&squash(expected)),
+        squash(&run.all()).contains(&squash(expected)),
         "expected {expected:?} in:\n{}",
-        run.all_output()
+        run.all()
     );
     Ok(())
 }

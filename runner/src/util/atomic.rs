@@ -1,11 +1,13 @@
-//! Crash-safe file writes and private directories.
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::DirBuilderExt;
-
-use fs_err::os::unix::fs::OpenOptionsExt;
+//! Crash-safe file writes, removals and private modes. Single-file operations return the OS
+//! error as it is; the caller says what it was doing (`IoContext::cannot`).
+use std::io::{self, ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+
+use crate::util::outcome::IoContext;
+use crate::util::sys;
 
 /// Replaces `path` with `bytes` so that, whatever happens (crash, kill, full disk), `path` holds
 /// either its previous content or the complete new content, never a mix.
@@ -13,7 +15,7 @@ use anyhow::{Context, Result};
 /// The bytes go to a temporary file in the same directory, created with mode 0600 (never
 /// wider, not even for a moment), fsynced, renamed over `path`, and the directory is fsynced
 /// so the rename itself survives a crash. On error the temporary file is removed.
-pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_path(path);
     let result = write_then_rename(&tmp, path, bytes);
     if result.is_err() {
@@ -22,15 +24,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     // A leftover from a killed run with our pid may exist; `create_new` must not trip on it.
     match std::fs::remove_file(tmp) {
-        Err(e) if e.kind() != ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("cannot remove stale temporary file {tmp:?}"));
-        }
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let mut file = fs_err::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
@@ -38,56 +38,46 @@ fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
-    fs_err::rename(tmp, path)?;
+    std::fs::rename(tmp, path)?;
     sync_dir(parent(path))
 }
 
 /// Removes `path` (if present) and makes the removal durable.
-pub fn remove(path: &Path) -> Result<()> {
-    match fs_err::remove_file(path) {
+pub fn remove(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
         Ok(()) => sync_dir(parent(path)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
 /// Makes every file this process and its children (terraform, providers) create private:
 /// umask 077. terraform creates terraform.tfstate and .terraform/ with the inherited umask.
 pub fn restrict_umask() {
-    unsafe extern "C" {
-        /// POSIX `mode_t umask(mode_t)`; `mode_t` is `u32` on Linux.
-        fn umask(mask: u32) -> u32;
-    }
-    // SAFETY: umask only swaps the process's file mode creation mask; it cannot fail and
-    // touches no memory we own.
-    unsafe {
-        umask(0o077);
-    }
+    sys::set_umask(0o077);
 }
 
 /// Tightens an existing file to 0600 if it is wider (states created before umask 077).
 /// Returns the old mode when it changed something.
-pub fn tighten(path: &Path) -> Result<Option<u32>> {
-    use std::os::unix::fs::PermissionsExt;
+pub fn tighten(path: &Path) -> io::Result<Option<u32>> {
     let mode = match std::fs::metadata(path) {
         Ok(meta) => meta.permissions().mode() & 0o777,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+        Err(e) => return Err(e),
     };
     if mode & 0o077 == 0 {
         return Ok(None);
     }
-    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
     Ok(Some(mode))
 }
 
 /// Creates `dir` (and missing parents) with mode 0700. An existing directory is left as it is.
-pub fn private_dir(dir: &Path) -> Result<()> {
+pub fn private_dir(dir: &Path) -> io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .with_context(|| format!("cannot create directory {dir:?}"))
 }
 
 /// Removes temporary files that a killed run left in `dir` (`.<name>.tmp-<pid>`).
@@ -96,12 +86,13 @@ pub fn remove_stale_temp_files(dir: &Path) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {dir:?}")),
+        Err(e) => return Err(e).cannot("list", dir),
     };
     for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {dir:?}"))?;
+        let entry = entry.cannot("list", dir)?;
         if is_temp_name(&entry.file_name().to_string_lossy()) {
-            fs_err::remove_file(entry.path())?;
+            let path = entry.path();
+            std::fs::remove_file(&path).cannot("remove the stale temporary file", &path)?;
         }
     }
     Ok(())
@@ -129,15 +120,13 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs_err::File::open(dir)?.sync_all()?;
-    Ok(())
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777

@@ -1,32 +1,31 @@
-//! State backups in `DIR/backups/`: `<UTC yyyymmddThhmmssffffffZ>.tfstate` before every
-//! mutation and `<…>.failed.tfstate` for the state a failed run left. Names sort by time;
-//! files that do not match these patterns exactly are never counted or deleted.
+//! State backups in `DIR/backups/`: `<UTC yyyymmddThhmmssffffffZ>.tfstate` (regular backups:
+//! before every mutation, by `backup-state`, and of the state `restore-state` replaces) and
+//! `<…>.failed.tfstate` for the state a failed run left. Names sort by time; files that do not
+//! match these patterns exactly are never counted or deleted.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use time::OffsetDateTime;
 
-use crate::{atomic, clock};
+use crate::config::layout::StateDir;
+use crate::util::outcome::IoContext;
+use crate::util::{atomic, clock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Taken before a mutation.
-    PreRun,
+    /// A copy of a good state: before a mutation, by `backup-state`, before `restore-state`.
+    Regular,
     /// The state a failed run left behind.
-    Failed,
+    FailedRun,
 }
 
 impl Kind {
     fn suffix(self) -> &'static str {
         match self {
-            Kind::PreRun => ".tfstate",
-            Kind::Failed => ".failed.tfstate",
+            Kind::Regular => ".tfstate",
+            Kind::FailedRun => ".failed.tfstate",
         }
     }
-}
-
-pub fn dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("backups")
 }
 
 /// The backup file name for time `t`.
@@ -36,10 +35,10 @@ pub fn name(t: OffsetDateTime, kind: Kind) -> String {
 
 /// The kind of a backup file name, or None when the name is not one of ours.
 pub fn kind_of(name: &str) -> Option<Kind> {
-    let (stamp, kind) = if let Some(stamp) = name.strip_suffix(Kind::Failed.suffix()) {
-        (stamp, Kind::Failed)
+    let (stamp, kind) = if let Some(stamp) = name.strip_suffix(Kind::FailedRun.suffix()) {
+        (stamp, Kind::FailedRun)
     } else {
-        (name.strip_suffix(Kind::PreRun.suffix())?, Kind::PreRun)
+        (name.strip_suffix(Kind::Regular.suffix())?, Kind::Regular)
     };
     let b = stamp.as_bytes();
     let ok = b.len() == 22
@@ -49,52 +48,65 @@ pub fn kind_of(name: &str) -> Option<Kind> {
     ok.then_some(kind)
 }
 
+/// A backup just made, and the older ones pruning deleted to make room.
+#[derive(Debug)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub pruned: Vec<PathBuf>,
+}
+
+/// Backs up `bytes` as a new backup of `kind`, then prunes that kind to the newest `keep`,
+/// never deleting the one just made. Every command that makes a backup goes through here.
+pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Saved> {
+    let path = create(dir, bytes, kind)?;
+    let pruned = prune(dir, kind, keep, Some(&path))?;
+    Ok(Saved { path, pruned })
+}
+
 /// Writes `bytes` as a new backup (0600, atomically) in a 0700 `backups/` directory and
 /// returns its path. Never overwrites an existing backup.
-pub fn create(state_dir: &Path, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
-    let dir = dir(state_dir);
-    atomic::private_dir(&dir)?;
+pub fn create(dir: &StateDir, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
+    let backups = dir.backups();
+    atomic::private_dir(&backups).cannot("create", &backups)?;
     let mut t = clock::now();
-    let mut path = dir.join(name(t, kind));
+    let mut path = backups.join(name(t, kind));
     while path.exists() {
         t += time::Duration::microseconds(1);
-        path = dir.join(name(t, kind));
+        path = backups.join(name(t, kind));
     }
-    atomic::write(&path, bytes).with_context(|| format!("cannot write backup {path:?}"))?;
+    atomic::write(&path, bytes).cannot("write the backup", &path)?;
     Ok(path)
 }
 
 /// Backups of `kind`, oldest first.
-pub fn list(state_dir: &Path, kind: Kind) -> Result<Vec<PathBuf>> {
-    let dir = dir(state_dir);
-    let entries = match std::fs::read_dir(&dir) {
+pub fn list(dir: &StateDir, kind: Kind) -> Result<Vec<PathBuf>> {
+    let backups = dir.backups();
+    let entries = match std::fs::read_dir(&backups) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list backups in {dir:?}")),
+        Err(e) => return Err(e).cannot("list the backups in", &backups),
     };
     let mut names = Vec::new();
     for entry in entries {
-        let name = entry
-            .with_context(|| format!("cannot list backups in {dir:?}"))?
-            .file_name();
+        let name = entry.cannot("list the backups in", &backups)?.file_name();
         if kind_of(&name.to_string_lossy()) == Some(kind) {
             names.push(name);
         }
     }
     names.sort();
-    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+    Ok(names.into_iter().map(|n| backups.join(n)).collect())
 }
 
 /// Deletes the oldest backups of `kind` until `keep` remain. `protect` (the backup this run
 /// just made) is never deleted, even if the clock went backwards and it sorts oldest.
 /// Returns the deleted paths.
 pub fn prune(
-    state_dir: &Path,
+    dir: &StateDir,
     kind: Kind,
     keep: usize,
     protect: Option<&Path>,
 ) -> Result<Vec<PathBuf>> {
-    let all = list(state_dir, kind)?;
+    let all = list(dir, kind)?;
     let mut excess = all.len().saturating_sub(keep);
     let mut removed = Vec::new();
     for path in all {
@@ -104,7 +116,7 @@ pub fn prune(
         if Some(path.as_path()) == protect {
             continue;
         }
-        fs_err::remove_file(&path)?;
+        std::fs::remove_file(&path).cannot("remove the old backup", &path)?;
         removed.push(path);
         excess -= 1;
     }
@@ -115,8 +127,8 @@ pub fn prune(
 mod tests {
     use super::*;
 
-    fn touch(state_dir: &Path, name: &str) -> PathBuf {
-        let dir = dir(state_dir);
+    fn touch(state_dir: &StateDir, name: &str) -> PathBuf {
+        let dir = state_dir.backups();
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
         std::fs::write(&path, b"{}").unwrap();
@@ -133,18 +145,18 @@ mod tests {
     #[test]
     fn names_follow_the_documented_pattern() {
         let t = clock::parse_rfc3339("2026-05-31T00:00:00.000001Z").unwrap();
-        assert_eq!(name(t, Kind::PreRun), "20260531T000000000001Z.tfstate");
+        assert_eq!(name(t, Kind::Regular), "20260531T000000000001Z.tfstate");
         assert_eq!(
-            name(t, Kind::Failed),
+            name(t, Kind::FailedRun),
             "20260531T000000000001Z.failed.tfstate"
         );
         assert_eq!(
             kind_of("20260531T000000000001Z.tfstate"),
-            Some(Kind::PreRun)
+            Some(Kind::Regular)
         );
         assert_eq!(
             kind_of("20260531T000000000001Z.failed.tfstate"),
-            Some(Kind::Failed)
+            Some(Kind::FailedRun)
         );
         for foreign in [
             "terraform.tfstate",
@@ -165,36 +177,29 @@ mod tests {
     #[test]
     fn create_makes_unique_private_files() -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        let state = tempfile::tempdir()?;
-        let a = create(state.path(), b"a", Kind::PreRun)?;
-        let b = create(state.path(), b"b", Kind::PreRun)?;
+        let (_temp, state) = StateDir::temporary()?;
+        let a = create(&state, b"a", Kind::Regular)?;
+        let b = create(&state, b"b", Kind::Regular)?;
         assert_ne!(a, b, "two backups must never share a name");
         assert_eq!(std::fs::read(&a)?, b"a");
         assert_eq!(std::fs::read(&b)?, b"b");
-        let dir_mode = std::fs::metadata(dir(state.path()))?.permissions().mode() & 0o777;
+        let dir_mode = std::fs::metadata(state.backups())?.permissions().mode() & 0o777;
         assert_eq!(dir_mode, 0o700, "backups/ must be 0700");
         let file_mode = std::fs::metadata(&a)?.permissions().mode() & 0o777;
         assert_eq!(file_mode, 0o600, "backups must be 0600");
-        assert_eq!(
-            list(state.path(), Kind::PreRun)?,
-            vec![a, b],
-            "oldest first"
-        );
+        assert_eq!(list(&state, Kind::Regular)?, vec![a, b], "oldest first");
         Ok(())
     }
 
     #[test]
     fn prune_keeps_the_newest_of_each_kind_separately() -> Result<()> {
-        let state = tempfile::tempdir()?;
+        let (_temp, state) = StateDir::temporary()?;
         for i in 1..=4 {
-            touch(state.path(), &format!("2026010{i}T000000000000Z.tfstate"));
-            touch(
-                state.path(),
-                &format!("2026010{i}T000000000000Z.failed.tfstate"),
-            );
+            touch(&state, &format!("2026010{i}T000000000000Z.tfstate"));
+            touch(&state, &format!("2026010{i}T000000000000Z.failed.tfstate"));
         }
-        touch(state.path(), "notes.txt");
-        let removed = prune(state.path(), Kind::PreRun, 2, None)?;
+        touch(&state, "notes.txt");
+        let removed = prune(&state, Kind::Regular, 2, None)?;
         assert_eq!(
             names(&removed),
             [
@@ -203,19 +208,19 @@ mod tests {
             ]
         );
         assert_eq!(
-            names(&list(state.path(), Kind::PreRun)?),
+            names(&list(&state, Kind::Regular)?),
             [
                 "20260103T000000000000Z.tfstate",
                 "20260104T000000000000Z.tfstate"
             ]
         );
         assert_eq!(
-            list(state.path(), Kind::Failed)?.len(),
+            list(&state, Kind::FailedRun)?.len(),
             4,
             "failed backups untouched"
         );
         assert!(
-            dir(state.path()).join("notes.txt").exists(),
+            state.backups().join("notes.txt").exists(),
             "foreign files untouched"
         );
         Ok(())
@@ -223,14 +228,14 @@ mod tests {
 
     #[test]
     fn prune_never_deletes_the_protected_backup() -> Result<()> {
-        let state = tempfile::tempdir()?;
+        let (_temp, state) = StateDir::temporary()?;
         // The clock went backwards: the backup just made sorts oldest.
-        let just_made = touch(state.path(), "20250101T000000000000Z.tfstate");
-        touch(state.path(), "20260101T000000000000Z.tfstate");
-        touch(state.path(), "20260102T000000000000Z.tfstate");
-        prune(state.path(), Kind::PreRun, 2, Some(&just_made))?;
+        let just_made = touch(&state, "20250101T000000000000Z.tfstate");
+        touch(&state, "20260101T000000000000Z.tfstate");
+        touch(&state, "20260102T000000000000Z.tfstate");
+        prune(&state, Kind::Regular, 2, Some(&just_made))?;
         assert_eq!(
-            names(&list(state.path(), Kind::PreRun)?),
+            names(&list(&state, Kind::Regular)?),
             [
                 "20250101T000000000000Z.tfstate",
                 "20260102T000000000000Z.tfstate"
@@ -242,9 +247,24 @@ mod tests {
 
     #[test]
     fn list_of_a_missing_directory_is_empty() -> Result<()> {
-        let state = tempfile::tempdir()?;
-        assert!(list(state.path(), Kind::PreRun)?.is_empty());
-        assert!(prune(state.path(), Kind::PreRun, 1, None)?.is_empty());
+        let (_temp, state) = StateDir::temporary()?;
+        assert!(list(&state, Kind::Regular)?.is_empty());
+        assert!(prune(&state, Kind::Regular, 1, None)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn save_backs_up_then_prunes_sparing_the_new_backup() -> Result<()> {
+        let (_temp, state) = StateDir::temporary()?;
+        // The clock went backwards: everything already there sorts after the new backup.
+        let newer = touch(&state, "29990101T000000000000Z.tfstate");
+        let saved = save(&state, b"{}", Kind::Regular, 1)?;
+        assert_eq!(saved.pruned, vec![newer], "the other backup makes room");
+        assert_eq!(
+            list(&state, Kind::Regular)?,
+            vec![saved.path],
+            "the backup just made is kept"
+        );
         Ok(())
     }
 }

@@ -1,126 +1,23 @@
-//! Command line: parsing (a pure function of argv and environment), help text, dispatch.
+//! Parsing the command line: a pure function of argv and the environment, so unit tests can
+//! cover it.
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::outcome::{self, Outcome, usage};
-use crate::{run, status};
-
-pub const VERSION: &str = concat!("tailscale-manager ", env!("CARGO_PKG_VERSION"));
-
-pub const HELP: &str = "\
-Usage: tailscale-manager <command> [options]
-
-Runs the Terraform configuration rendered by the tailscale-manager NixOS module.
-
-Commands:
-  init                   install the config, terraform init
-  plan                   install the config, init if needed, terraform plan
-                         (exit 0 whether or not changes are pending)
-  apply                  lock, back up, install config, init if needed, terraform apply,
-                         restore on failure, write last-apply.json
-  destroy                lock, back up, terraform destroy, restore on failure,
-                         write last-apply.json
-  status                 human dashboard (reads files only)
-  status --json          JSON for scripts and monitoring
-  status --waybar        one line for a waybar custom module (return-type json)
-  status --prometheus    node_exporter textfile format
-  status --oneline       one line: tailscale-manager: last apply [ok|error|none]
-  backup-state           back up terraform.tfstate now, then prune
-  restore-state [FILE]   back up the current state, then restore the newest backup (or FILE)
-  version                print the version (also --version)
-  help                   print this help (also --help)
-
-Options (before or after the command; a flag beats its environment variable):
-  --state-dir DIR         TAILSCALE_MANAGER_STATE_DIR        default /var/lib/tailscale-manager
-  --config FILE           TAILSCALE_MANAGER_CONFIG           rendered main.tf.json to install
-                                                             (required by init, plan, apply)
-  --terraform PATH        TAILSCALE_MANAGER_TERRAFORM_BIN    default: terraform on PATH
-  --backup-count N        TAILSCALE_MANAGER_BACKUP_COUNT     default 5, 1..=1000
-  --credentials FILE      TAILSCALE_MANAGER_CREDENTIALS_FILE KEY=VALUE file with
-                                                             TAILSCALE_OAUTH_CLIENT_ID/SECRET
-  --on-failure restore|keep
-                          TAILSCALE_MANAGER_ON_FAILURE       default restore
-  --lock-timeout SECONDS  TAILSCALE_MANAGER_LOCK_TIMEOUT     default 300
-
-Credentials (plan, apply, destroy): the --credentials file, else
-$CREDENTIALS_DIRECTORY/tailscale-oauth (systemd LoadCredential), else the environment
-variables TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET.
-
-Exit codes:
-  0  success (status: the last apply/destroy succeeded)
-  1  the operation failed (terraform error, lock timeout, unreadable state;
-     status: the last result is an error, missing or unreadable)
-  2  usage or configuration error
-";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFormat {
-    Human,
-    Json,
-    Waybar,
-    Prometheus,
-    Oneline,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Apply,
-    Destroy,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Apply => "apply",
-            Action::Destroy => "destroy",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Init,
-    Plan,
-    Run(Action),
-    Status(StatusFormat),
-    BackupState,
-    RestoreState(Option<PathBuf>),
-    Version,
-    Help,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnFailure {
-    /// Put the pre-run state back (the seed's promise); list what that orphans.
-    Restore,
-    /// Keep the state terraform wrote: it records what really exists.
-    Keep,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    pub state_dir: PathBuf,
-    pub config: Option<PathBuf>,
-    pub terraform: Option<PathBuf>,
-    pub backup_count: usize,
-    pub credentials: Option<PathBuf>,
-    pub on_failure: OnFailure,
-    pub lock_timeout: Duration,
-}
+use crate::config::layout::StateDir;
+use crate::config::options::{
+    Action, Command, DEFAULT_BACKUP_COUNT, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATE_DIR, OnFailure,
+    Options, StatusFormat,
+};
+use crate::util::outcome::usage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cli {
     pub command: Command,
     pub options: Options,
 }
-
-pub const DEFAULT_STATE_DIR: &str = "/var/lib/tailscale-manager";
-const DEFAULT_BACKUP_COUNT: usize = 5;
-const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 300;
 
 /// The options that take a value: (flag, environment variable).
 const VALUE_OPTIONS: [(&str, &str); 7] = [
@@ -132,39 +29,6 @@ const VALUE_OPTIONS: [(&str, &str); 7] = [
     ("--on-failure", "TAILSCALE_MANAGER_ON_FAILURE"),
     ("--lock-timeout", "TAILSCALE_MANAGER_LOCK_TIMEOUT"),
 ];
-
-pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    crate::atomic::restrict_umask();
-    let result = parse(args, |name| std::env::var_os(name)).and_then(dispatch);
-    if let Err(err) = &result {
-        if outcome::is_usage(err) {
-            eprintln!("error: {err:#}");
-        } else {
-            eprintln!("error: {}", crate::scrub::generic(&format!("{err:#}")));
-        }
-    }
-    outcome::exit_code(&result)
-}
-
-fn dispatch(cli: Cli) -> Result<Outcome> {
-    let opts = &cli.options;
-    match cli.command {
-        Command::Help => {
-            print!("{HELP}");
-            Ok(Outcome::Success)
-        }
-        Command::Version => {
-            println!("{VERSION}");
-            Ok(Outcome::Success)
-        }
-        Command::Init => run::init(opts),
-        Command::Plan => run::plan(opts),
-        Command::Run(action) => run::apply(opts, action),
-        Command::BackupState => run::backup_state(opts),
-        Command::RestoreState(file) => run::restore_state(opts, file.as_deref()),
-        Command::Status(format) => status::show(opts, format),
-    }
-}
 
 /// Parses arguments (without the program name). `env` looks up environment variables, so
 /// tests can pass a fixed environment.
@@ -236,7 +100,7 @@ pub fn parse(
             && *previous != name
         {
             return Err(usage(format!(
-                "'{previous}' and '{name}' cannot be combined: pick one status format"
+                "'{previous}' and '{name}' cannot be combined; pick one status format"
             )));
         }
         format = Some((status_format, name));
@@ -281,8 +145,8 @@ fn command_from_words(words: Vec<OsString>) -> Result<Command> {
     let command = match name.as_str() {
         "init" => Command::Init,
         "plan" => Command::Plan,
-        "apply" => Command::Run(Action::Apply),
-        "destroy" => Command::Run(Action::Destroy),
+        "apply" => Command::Action(Action::Apply),
+        "destroy" => Command::Action(Action::Destroy),
         "status" => Command::Status(StatusFormat::Human),
         "backup-state" => Command::BackupState,
         "version" => Command::Version,
@@ -340,7 +204,7 @@ fn resolve_options(
         });
     let mut next = || settings.next().flatten();
     let path = |s: Option<Setting>| s.map(|s| PathBuf::from(s.value));
-    let state_dir = path(next()).unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+    let state_dir = StateDir::new(path(next()).unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)));
     let config = path(next());
     let terraform = path(next());
     let backup_count = match next() {
@@ -363,7 +227,7 @@ fn resolve_options(
         },
     };
     let lock_timeout = match next() {
-        None => Duration::from_secs(DEFAULT_LOCK_TIMEOUT_SECS),
+        None => DEFAULT_LOCK_TIMEOUT,
         Some(s) => Duration::from_secs(parse_number(
             &s,
             0,
@@ -399,6 +263,7 @@ fn parse_number(s: &Setting, min: u64, max: u64, what: &str) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::outcome::is_usage;
     use std::collections::HashMap;
 
     fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Cli> {
@@ -411,17 +276,23 @@ mod tests {
         })
     }
 
-    fn err_text(args: &[&str], env: &[(&str, &str)]) -> String {
-        let err = parse_with(args, env).expect_err("expected a usage error");
-        assert!(outcome::is_usage(&err), "{err:#} should be a usage error");
-        format!("{err:#}")
+    /// (arguments, environment, the usage error they give)
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
+    /// Each case's arguments and environment give exactly its usage error.
+    fn assert_usage_errors(cases: &[Case]) {
+        for (args, env, expected) in cases {
+            let err = parse_with(args, env).expect_err("expected a usage error");
+            assert!(is_usage(&err), "{err:#} should be a usage error");
+            assert_eq!(format!("{err:#}"), *expected, "args {args:?}, env {env:?}");
+        }
     }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() -> Result<()> {
         let cli = parse_with(&["apply"], &[])?;
-        assert_eq!(cli.command, Command::Run(Action::Apply));
-        assert_eq!(cli.options.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(cli.command, Command::Action(Action::Apply));
+        assert_eq!(cli.options.state_dir, StateDir::new(DEFAULT_STATE_DIR));
         assert_eq!(cli.options.backup_count, 5);
         assert_eq!(cli.options.on_failure, OnFailure::Restore);
         assert_eq!(cli.options.lock_timeout, Duration::from_secs(300));
@@ -436,7 +307,7 @@ mod tests {
         let a = parse_with(&["--state-dir", "/s", "apply", "--config=/c.json"], &[])?;
         let b = parse_with(&["apply", "--config", "/c.json", "--state-dir=/s"], &[])?;
         assert_eq!(a, b, "option position must not matter");
-        assert_eq!(a.options.state_dir, PathBuf::from("/s"));
+        assert_eq!(a.options.state_dir, StateDir::new("/s"));
         assert_eq!(a.options.config, Some(PathBuf::from("/c.json")));
         Ok(())
     }
@@ -453,7 +324,7 @@ mod tests {
             ("TAILSCALE_MANAGER_CREDENTIALS_FILE", "/env/creds"),
         ];
         let from_env = parse_with(&["plan"], &env)?;
-        assert_eq!(from_env.options.state_dir, PathBuf::from("/env-dir"));
+        assert_eq!(from_env.options.state_dir, StateDir::new("/env-dir"));
         assert_eq!(from_env.options.backup_count, 9);
         assert_eq!(from_env.options.on_failure, OnFailure::Keep);
         assert_eq!(from_env.options.lock_timeout, Duration::from_secs(7));
@@ -477,7 +348,7 @@ mod tests {
             ],
             &env,
         )?;
-        assert_eq!(flags.options.state_dir, PathBuf::from("/flag-dir"));
+        assert_eq!(flags.options.state_dir, StateDir::new("/flag-dir"));
         assert_eq!(flags.options.backup_count, 2);
         assert_eq!(flags.options.on_failure, OnFailure::Restore);
         assert_eq!(flags.options.lock_timeout, Duration::ZERO);
@@ -496,7 +367,7 @@ mod tests {
     #[test]
     fn empty_environment_variables_count_as_unset() -> Result<()> {
         let cli = parse_with(&["status"], &[("TAILSCALE_MANAGER_STATE_DIR", "")])?;
-        assert_eq!(cli.options.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(cli.options.state_dir, StateDir::new(DEFAULT_STATE_DIR));
         Ok(())
     }
 
@@ -505,8 +376,8 @@ mod tests {
         let cases = [
             (vec!["init"], Command::Init),
             (vec!["plan"], Command::Plan),
-            (vec!["apply"], Command::Run(Action::Apply)),
-            (vec!["destroy"], Command::Run(Action::Destroy)),
+            (vec!["apply"], Command::Action(Action::Apply)),
+            (vec!["destroy"], Command::Action(Action::Destroy)),
             (vec!["status"], Command::Status(StatusFormat::Human)),
             (
                 vec!["status", "--json"],
@@ -545,66 +416,82 @@ mod tests {
 
     #[test]
     fn usage_errors_name_the_problem_and_point_at_help() {
-        assert_eq!(
-            err_text(&["apply", "--x"], &[]),
-            "unknown option '--x' (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["frobnicate"], &[]),
-            "unknown command 'frobnicate' (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&[], &[]),
-            "no command given (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "--config"], &[]),
-            "option '--config' needs a value (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "now"], &[]),
-            "unexpected argument 'now' for apply (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["restore-state", "a", "b"], &[]),
-            "restore-state takes at most one FILE (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["apply", "--json"], &[]),
-            "'--json' only applies to the status command (see tailscale-manager --help)"
-        );
-        assert_eq!(
-            err_text(&["status", "--json", "--waybar"], &[]),
-            "'--json' and '--waybar' cannot be combined: pick one status format"
-        );
-        assert_eq!(
-            err_text(&["status", "--json=yes"], &[]),
-            "option '--json' takes no value (see tailscale-manager --help)"
-        );
+        let cases: &[Case] = &[
+            (
+                &["apply", "--x"],
+                &[],
+                "unknown option '--x' (see tailscale-manager --help)",
+            ),
+            (
+                &["frobnicate"],
+                &[],
+                "unknown command 'frobnicate' (see tailscale-manager --help)",
+            ),
+            (&[], &[], "no command given (see tailscale-manager --help)"),
+            (
+                &["apply", "--config"],
+                &[],
+                "option '--config' needs a value (see tailscale-manager --help)",
+            ),
+            (
+                &["apply", "now"],
+                &[],
+                "unexpected argument 'now' for apply (see tailscale-manager --help)",
+            ),
+            (
+                &["restore-state", "a", "b"],
+                &[],
+                "restore-state takes at most one FILE (see tailscale-manager --help)",
+            ),
+            (
+                &["apply", "--json"],
+                &[],
+                "'--json' only applies to the status command (see tailscale-manager --help)",
+            ),
+            (
+                &["status", "--json", "--waybar"],
+                &[],
+                "'--json' and '--waybar' cannot be combined; pick one status format",
+            ),
+            (
+                &["status", "--json=yes"],
+                &[],
+                "option '--json' takes no value (see tailscale-manager --help)",
+            ),
+        ];
+        assert_usage_errors(cases);
     }
 
     #[test]
     fn bad_values_name_their_source() {
-        assert_eq!(
-            err_text(&["apply", "--backup-count", "0"], &[]),
-            "--backup-count must be an integer from 1 to 1000, got '0'"
-        );
-        assert_eq!(
-            err_text(&["apply", "--backup-count=1001"], &[]),
-            "--backup-count must be an integer from 1 to 1000, got '1001'"
-        );
-        assert_eq!(
-            err_text(&["apply"], &[("TAILSCALE_MANAGER_BACKUP_COUNT", "five")]),
-            "TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got 'five'"
-        );
-        assert_eq!(
-            err_text(&["apply", "--on-failure", "ignore"], &[]),
-            "--on-failure must be 'restore' or 'keep', got 'ignore'"
-        );
-        assert_eq!(
-            err_text(&["apply"], &[("TAILSCALE_MANAGER_LOCK_TIMEOUT", "-1")]),
-            "TAILSCALE_MANAGER_LOCK_TIMEOUT must be a whole number of seconds, got '-1'"
-        );
+        let cases: &[Case] = &[
+            (
+                &["apply", "--backup-count", "0"],
+                &[],
+                "--backup-count must be an integer from 1 to 1000, got '0'",
+            ),
+            (
+                &["apply", "--backup-count=1001"],
+                &[],
+                "--backup-count must be an integer from 1 to 1000, got '1001'",
+            ),
+            (
+                &["apply"],
+                &[("TAILSCALE_MANAGER_BACKUP_COUNT", "five")],
+                "TAILSCALE_MANAGER_BACKUP_COUNT must be an integer from 1 to 1000, got 'five'",
+            ),
+            (
+                &["apply", "--on-failure", "ignore"],
+                &[],
+                "--on-failure must be 'restore' or 'keep', got 'ignore'",
+            ),
+            (
+                &["apply"],
+                &[("TAILSCALE_MANAGER_LOCK_TIMEOUT", "-1")],
+                "TAILSCALE_MANAGER_LOCK_TIMEOUT must be a whole number of seconds, got '-1'",
+            ),
+        ];
+        assert_usage_errors(cases);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! How a command ended, and the exit code that tells the caller.
+//! How a command ended, the exit code that tells the caller, and the one wording of a failed
+//! file operation.
 //!
 //! - `0`: the command succeeded (for `status`: the last apply/destroy succeeded).
 //! - `1`: the operation failed: terraform reported an error, the lock could not be taken in
@@ -6,7 +7,10 @@
 //! - `2`: usage or configuration error: unknown option, bad value, missing or invalid
 //!   `--config`, missing credentials, terraform binary not found.
 use std::fmt;
+use std::path::Path;
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 /// What a command reports when it ran to the end without an unexpected error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,10 +52,22 @@ pub fn exit_code(result: &anyhow::Result<Outcome>) -> ExitCode {
     }
 }
 
+/// The one wording of a failed file operation: `cannot <verb> <path>: <cause>`. The caller
+/// names what it was doing (`.cannot("install the config as", &target)`); the OS error is the
+/// cause. A fix, where there is one, goes after a `; `.
+pub trait IoContext<T> {
+    fn cannot(self, verb: &str, path: &Path) -> anyhow::Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn cannot(self, verb: &str, path: &Path) -> anyhow::Result<T> {
+        self.with_context(|| format!("cannot {verb} {}", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     #[test]
     fn exit_codes_follow_the_documented_contract() {
@@ -71,5 +87,16 @@ mod tests {
             .unwrap_err();
         assert!(is_usage(&err), "context must not hide a usage error");
         assert_eq!(exit_code(&Err(err)), ExitCode::from(2));
+    }
+
+    #[test]
+    fn file_errors_read_cannot_verb_path_cause() {
+        let err = std::fs::read("/nonexistent/terraform.tfstate")
+            .cannot("read", Path::new("/nonexistent/terraform.tfstate"))
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "cannot read /nonexistent/terraform.tfstate: No such file or directory (os error 2)"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::outcome::usage;
+use crate::util::outcome::usage;
 
 pub const CLIENT_ID: &str = "TAILSCALE_OAUTH_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "TAILSCALE_OAUTH_CLIENT_SECRET";
@@ -68,7 +68,7 @@ pub fn source(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> O
 pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Result<Credentials> {
     let Some(source) = source(flag, env) else {
         return Err(usage(format!(
-            "no Tailscale OAuth credentials found: pass --credentials FILE \
+            "no Tailscale OAuth credentials found; pass --credentials FILE \
              (or TAILSCALE_MANAGER_CREDENTIALS_FILE), run under systemd with \
              LoadCredential={SYSTEMD_CREDENTIAL}:FILE, or set {CLIENT_ID} and {CLIENT_SECRET}"
         )));
@@ -81,7 +81,7 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
                     env(name)
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| usage(format!(
-                        "{name} is not set, but {} is: set both, or pass --credentials FILE",
+                        "{name} is not set, but {} is; set both, or pass --credentials FILE",
                         if name == CLIENT_ID { CLIENT_SECRET } else { CLIENT_ID }
                     )))?
                     .into_string()
@@ -114,7 +114,7 @@ fn from_file(path: &Path) -> Result<(String, String)> {
             .map(|(_, v)| v.clone())
             .ok_or_else(|| {
                 usage(format!(
-                    "credentials file {} has no {key}: add a line {key}=<value>",
+                    "credentials file {} has no {key}; add a line {key}=<value>",
                     path.display()
                 ))
             })
@@ -270,70 +270,70 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
+    /// Writes a credentials file with these two values.
+    fn write(dir: &Path, name: &str, id: &str, secret: &str) -> Result<PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!("{CLIENT_ID}={id}\n{CLIENT_SECRET}={secret}\n"),
+        )?;
+        Ok(path)
+    }
+
+    /// Asserts what `load` finds: the id, the secret and the source.
+    #[track_caller]
+    fn assert_loads(
+        flag: Option<&Path>,
+        env: &impl Fn(&str) -> Option<OsString>,
+        expected: (&str, &str, Source),
+    ) -> Result<()> {
+        let c = load(flag, env)?;
+        let found = (c.client_id.as_str(), c.client_secret.as_str(), c.source);
+        assert_eq!(found, expected, "the first source that exists wins");
+        Ok(())
+    }
+
     #[test]
     fn file_beats_systemd_credential_beats_environment() -> Result<()> {
         let dir = tempfile::tempdir()?;
-        let file = dir.path().join("flag.env");
-        std::fs::write(
-            &file,
-            "TAILSCALE_OAUTH_CLIENT_ID=from-flag\nTAILSCALE_OAUTH_CLIENT_SECRET=s1\n",
-        )?;
+        let file = write(dir.path(), "flag.env", "from-flag", "s1")?;
         let creds_dir = dir.path().join("creds");
         std::fs::create_dir(&creds_dir)?;
-        std::fs::write(
-            creds_dir.join(SYSTEMD_CREDENTIAL),
-            "TAILSCALE_OAUTH_CLIENT_ID=from-systemd\nTAILSCALE_OAUTH_CLIENT_SECRET=s2\n",
-        )?;
+        write(&creds_dir, SYSTEMD_CREDENTIAL, "from-systemd", "s2")?;
         let env = env_of(&[
             ("CREDENTIALS_DIRECTORY", creds_dir.to_str().unwrap()),
             (CLIENT_ID, "from-env"),
             (CLIENT_SECRET, "s3"),
         ]);
-        let c = load(Some(&file), &env)?;
-        assert_eq!(
-            (c.client_id.as_str(), c.client_secret.as_str()),
-            ("from-flag", "s1")
-        );
-        assert_eq!(c.source, Source::File(file.clone()));
-        let c = load(None, &env)?;
-        assert_eq!(
-            (c.client_id.as_str(), c.client_secret.as_str()),
-            ("from-systemd", "s2")
-        );
+        let file_source = Source::File(file.clone());
+        assert_loads(Some(&file), &env, ("from-flag", "s1", file_source))?;
+        let systemd = Source::SystemdCredential(creds_dir.join(SYSTEMD_CREDENTIAL));
+        assert_loads(None, &env, ("from-systemd", "s2", systemd))?;
         let empty = dir.path().join("empty");
         let env = env_of(&[
             ("CREDENTIALS_DIRECTORY", empty.to_str().unwrap()),
             (CLIENT_ID, "from-env"),
             (CLIENT_SECRET, "s3"),
         ]);
-        let c = load(None, &env)?;
-        assert_eq!(
-            (c.client_id.as_str(), c.client_secret.as_str()),
-            ("from-env", "s3")
-        );
-        assert_eq!(c.source, Source::Environment);
+        assert_loads(None, &env, ("from-env", "s3", Source::Environment))?;
         Ok(())
     }
 
     #[test]
     fn missing_keys_are_named_without_values() -> Result<()> {
         let dir = tempfile::tempdir()?;
-        let file = dir.path().join("oauth.env");
-        std::fs::write(
-            &file,
-            "TAILSCALE_OAUTH_CLIENT_ID=kid\nTAILSCALE_OAUTH_CLIENT_SECRET=\n",
-        )?;
+        let file = write(dir.path(), "oauth.env", "kid", "")?;
         let err = load(Some(&file), &env_of(&[])).expect_err("secret is empty");
         let text = format!("{err:#}");
         assert_eq!(
             text,
             format!(
-                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET: add a line TAILSCALE_OAUTH_CLIENT_SECRET=<value>",
+                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET; add a line TAILSCALE_OAUTH_CLIENT_SECRET=<value>",
                 file.display()
             )
         );
         assert!(
-            crate::outcome::is_usage(&err),
+            crate::util::outcome::is_usage(&err),
             "a configuration error (exit 2)"
         );
 

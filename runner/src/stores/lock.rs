@@ -8,21 +8,31 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::clock;
+use crate::config::layout::StateDir;
+use crate::util::outcome::IoContext;
+use crate::util::{clock, signals};
 
-pub const FILE: &str = ".lock";
 const POLL: Duration = Duration::from_millis(100);
+
+/// What the lock file says about its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// The run is in progress; with a dead pid, it was killed.
+    Running,
+    /// The run released the lock.
+    Finished,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
     pub pid: u32,
     pub command: String,
     pub since: String,
-    /// `running` while the run is in progress, `finished` after it released the lock.
-    pub state: String,
+    pub state: RunState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,
     /// The run before this one, if it was interrupted (killed while holding the lock).
@@ -34,21 +44,23 @@ impl Holder {
     fn describe(&self) -> String {
         format!("pid {}, since {}", self.pid, self.since)
     }
+
+    /// A run that says it is running but whose process is gone was killed.
+    pub fn interrupted(&self) -> bool {
+        self.state == RunState::Running && !pid_alive(self.pid)
+    }
 }
 
 /// Held for the duration of a run; dropping it records the end and releases the lock.
 pub struct RunLock {
     file: std::fs::File,
+    path: PathBuf,
     holder: Holder,
 }
 
-fn path(state_dir: &Path) -> PathBuf {
-    state_dir.join(FILE)
-}
-
 /// Takes the lock, waiting up to `timeout` for another run to finish.
-pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<RunLock> {
-    let path = path(state_dir);
+pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLock> {
+    let path = dir.lock();
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -56,7 +68,7 @@ pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<Run
         .truncate(false)
         .mode(0o600)
         .open(&path)
-        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+        .cannot("open the lock file", &path)?;
     let start = Instant::now();
     let mut announced = false;
     loop {
@@ -69,7 +81,7 @@ pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<Run
                 if start.elapsed() >= timeout {
                     bail!("another tailscale-manager run holds the lock ({holder})");
                 }
-                crate::signals::check("the lock was free")?;
+                signals::check("the lock was free")?;
                 if !announced {
                     eprintln!(
                         "waiting up to {}s for another tailscale-manager run ({holder})",
@@ -79,12 +91,10 @@ pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<Run
                 }
                 std::thread::sleep(POLL.min(timeout.saturating_sub(start.elapsed())));
             }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
-            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).cannot("lock", &path),
         }
     }
-    let previous = read_from(&mut file).filter(|h| h.state == "running");
+    let previous = read_from(&mut file).filter(|h| h.state == RunState::Running);
     if let Some(previous) = &previous {
         eprintln!(
             "warning: the previous {} run ({}) was interrupted; its temporary files are removed and the state is checked by this run",
@@ -96,16 +106,15 @@ pub fn acquire(state_dir: &Path, command: &str, timeout: Duration) -> Result<Run
         pid: std::process::id(),
         command: command.to_string(),
         since: clock::iso_micros(clock::now()),
-        state: "running".into(),
+        state: RunState::Running,
         ended: None,
         interrupted_previous: previous.map(|mut p| {
             p.interrupted_previous = None;
             Box::new(p)
         }),
     };
-    let mut lock = RunLock { file, holder };
-    lock.record()
-        .with_context(|| format!("cannot write lock file {}", path.display()))?;
+    let mut lock = RunLock { file, path, holder };
+    lock.record().cannot("write the lock file", &lock.path)?;
     Ok(lock)
 }
 
@@ -123,10 +132,13 @@ impl RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        self.holder.state = "finished".into();
+        self.holder.state = RunState::Finished;
         self.holder.ended = Some(clock::iso_micros(clock::now()));
         if let Err(e) = self.record() {
-            eprintln!("warning: cannot record the end of this run in the lock file: {e}");
+            eprintln!(
+                "warning: cannot record the end of this run in {}: {e}",
+                self.path.display()
+            );
         }
         // Closing the file releases the lock.
     }
@@ -140,13 +152,13 @@ fn read_from(file: &mut std::fs::File) -> Option<Holder> {
 }
 
 /// What the lock file says, without taking the lock (for `status`).
-pub fn read(state_dir: &Path) -> Option<Holder> {
-    let text = std::fs::read_to_string(path(state_dir)).ok()?;
+pub fn read(dir: &StateDir) -> Option<Holder> {
+    let text = std::fs::read_to_string(dir.lock()).ok()?;
     serde_json::from_str(&text).ok()
 }
 
 /// Whether a process with this pid exists (Linux `/proc`).
-pub fn pid_alive(pid: u32) -> bool {
+fn pid_alive(pid: u32) -> bool {
     Path::new("/proc").join(pid.to_string()).exists()
 }
 
@@ -156,9 +168,9 @@ mod tests {
 
     #[test]
     fn a_second_lock_times_out_naming_the_holder() -> Result<()> {
-        let dir = tempfile::tempdir()?;
-        let held = acquire(dir.path(), "apply", Duration::ZERO)?;
-        let err = match acquire(dir.path(), "apply", Duration::from_millis(200)) {
+        let (_temp, dir) = StateDir::temporary()?;
+        let held = acquire(&dir, "apply", Duration::ZERO)?;
+        let err = match acquire(&dir, "apply", Duration::from_millis(200)) {
             Ok(_) => panic!("a second lock must not be granted while the first is held"),
             Err(e) => format!("{e:#}"),
         };
@@ -169,7 +181,7 @@ mod tests {
         );
         assert_eq!(err, expected);
         drop(held);
-        let again = acquire(dir.path(), "destroy", Duration::ZERO)?;
+        let again = acquire(&dir, "destroy", Duration::ZERO)?;
         assert_eq!(
             again.holder.interrupted_previous, None,
             "the first run finished cleanly"
@@ -179,46 +191,48 @@ mod tests {
 
     #[test]
     fn the_file_records_running_then_finished() -> Result<()> {
-        let dir = tempfile::tempdir()?;
-        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
-        let during = read(dir.path()).expect("readable while held");
+        let (_temp, dir) = StateDir::temporary()?;
+        let lock = acquire(&dir, "apply", Duration::ZERO)?;
+        let during = read(&dir).expect("readable while held");
         assert_eq!(
-            (during.state.as_str(), during.command.as_str()),
-            ("running", "apply")
+            (during.state, during.command.as_str()),
+            (RunState::Running, "apply")
         );
         assert_eq!(during.pid, std::process::id());
         drop(lock);
-        let after = read(dir.path()).expect("readable after release");
-        assert_eq!(after.state, "finished");
+        let after = read(&dir).expect("readable after release");
+        assert_eq!(after.state, RunState::Finished);
         assert!(after.ended.is_some(), "the end time is recorded");
         Ok(())
     }
 
     #[test]
     fn an_interrupted_run_is_detected_and_recorded() -> Result<()> {
-        let dir = tempfile::tempdir()?;
+        let (_temp, dir) = StateDir::temporary()?;
         // What a run killed with SIGKILL leaves: state running, lock released by the kernel.
         std::fs::write(
-            path(dir.path()),
+            dir.lock(),
             r#"{"pid":999999,"command":"apply","since":"2026-05-31T00:00:00.000000+00:00","state":"running"}"#,
         )?;
-        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
+        let lock = acquire(&dir, "apply", Duration::ZERO)?;
         let previous = lock
             .holder
             .interrupted_previous
             .clone()
             .expect("interruption noticed");
         assert_eq!((previous.pid, previous.command.as_str()), (999999, "apply"));
-        let on_disk = read(dir.path()).expect("lock file readable");
-        assert_eq!(on_disk.interrupted_previous, Some(previous));
+        let on_disk = read(&dir).expect("lock file readable");
+        assert_eq!(on_disk.interrupted_previous, Some(previous.clone()));
+        assert!(previous.interrupted(), "running, with a dead pid");
+        assert!(!on_disk.interrupted(), "this run is alive");
         Ok(())
     }
 
     #[test]
     fn garbage_in_the_lock_file_does_not_block_a_run() -> Result<()> {
-        let dir = tempfile::tempdir()?;
-        std::fs::write(path(dir.path()), b"\0\0torn")?;
-        let lock = acquire(dir.path(), "apply", Duration::ZERO)?;
+        let (_temp, dir) = StateDir::temporary()?;
+        std::fs::write(dir.lock(), b"\0\0torn")?;
+        let lock = acquire(&dir, "apply", Duration::ZERO)?;
         assert_eq!(lock.holder.interrupted_previous, None);
         Ok(())
     }

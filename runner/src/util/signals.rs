@@ -10,20 +10,11 @@
 //! resets it to the default, so terraform and its providers keep their own behaviour.
 use std::sync::atomic::{AtomicI32, Ordering};
 
-const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
+use crate::util::sys::{self, SIGINT, SIGTERM};
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// The running terraform's pid, 0 when none runs.
 static CHILD: AtomicI32 = AtomicI32::new(0);
-
-unsafe extern "C" {
-    /// POSIX `signal(2)`; glibc installs the handler with `SA_RESTART`, so interrupted
-    /// reads and waits resume.
-    fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-    /// POSIX `kill(2)`.
-    fn kill(pid: i32, signum: i32) -> i32;
-}
 
 extern "C" fn on_signal(signum: i32) {
     RECEIVED.store(signum, Ordering::SeqCst);
@@ -33,20 +24,15 @@ extern "C" fn on_signal(signum: i32) {
 fn forward() {
     let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 {
-        // SAFETY: kill(2) is async-signal-safe and takes plain integers.
-        unsafe {
-            kill(pid, SIGINT);
-        }
+        sys::send_signal(pid, SIGINT);
     }
 }
 
 /// From now on, SIGTERM/SIGINT are noted and forwarded instead of ending the process.
 pub fn defer_termination() {
-    // SAFETY: `on_signal` is async-signal-safe and lives for the whole program.
-    unsafe {
-        signal(SIGTERM, on_signal);
-        signal(SIGINT, on_signal);
-    }
+    // `on_signal` is async-signal-safe: it stores an integer and calls kill(2).
+    sys::set_signal_handler(SIGTERM, on_signal);
+    sys::set_signal_handler(SIGINT, on_signal);
 }
 
 /// Records the running terraform (`Some(pid)`) or its end (`None`). A signal that arrived

@@ -1,0 +1,49 @@
+//! Layer 5: the command line. `parse` turns argv into [`Command`] and [`Options`]; `main`
+//! dispatches to one command and reports the single error, once.
+pub mod help;
+pub mod parse;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::commands::{apply, backup_restore, init_plan, status};
+use crate::config::options::{Command, Options};
+use crate::util::outcome::{self, Outcome};
+use crate::util::{atomic, scrub};
+
+/// The whole program: parse, run one command, print the error (if any) and map the result to
+/// the exit code (`util/outcome.rs`).
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    atomic::restrict_umask();
+    let result = parse::parse(args, |name| std::env::var_os(name))
+        .and_then(|cli| dispatch(cli.command, &cli.options));
+    if let Err(err) = &result {
+        if outcome::is_usage(err) {
+            eprintln!("error: {err:#}");
+        } else {
+            eprintln!("error: {}", scrub::redact_tokens(&format!("{err:#}")));
+        }
+    }
+    outcome::exit_code(&result)
+}
+
+fn dispatch(command: Command, opts: &Options) -> Result<Outcome> {
+    match command {
+        Command::Help => {
+            print!("{}", help::HELP);
+            Ok(Outcome::Success)
+        }
+        Command::Version => {
+            println!("{}", help::VERSION);
+            Ok(Outcome::Success)
+        }
+        Command::Init => init_plan::init(opts),
+        Command::Plan => init_plan::plan(opts),
+        Command::Action(action) => apply::apply(opts, action),
+        Command::BackupState => backup_restore::backup_state(opts),
+        Command::RestoreState(file) => backup_restore::restore_state(opts, file.as_deref()),
+        Command::Status(format) => status::show(opts, format),
+    }
+}

@@ -1,0 +1,227 @@
+//! `apply` and `destroy`: lock, validate, back up, install, init if needed, run terraform; on
+//! failure keep what terraform left and restore (or keep) the state; record last-apply.json.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use serde_json::Map;
+
+use crate::commands::setup;
+use crate::config::layout::StateDir;
+use crate::config::options::{Action, OnFailure, Options};
+use crate::stores::backup::{self, Kind};
+use crate::stores::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKind};
+use crate::terraform::init::Init;
+use crate::terraform::process::Finished;
+use crate::util::outcome::{IoContext, Outcome};
+use crate::util::tfstate::{self, Object, State};
+use crate::util::{atomic, clock, scrub};
+
+pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
+    let _lock = setup::lock(opts, action.as_str())?;
+    let mut attempt = Attempt {
+        opts,
+        action,
+        started: Instant::now(),
+        before: None,
+        backup: None,
+    };
+    let result = attempt.steps();
+    if let Err(err) = &result {
+        // Every failure is recorded for monitoring, not only terraform's.
+        let message = last_apply::truncate_message(&scrub::redact_tokens(&format!("{err:#}")));
+        if let Err(write_err) = attempt.record(None, Some(ErrorDetails::message(message))) {
+            eprintln!("error: {write_err:#}");
+        }
+    }
+    result
+}
+
+/// One apply or destroy, from validation to last-apply.json.
+struct Attempt<'a> {
+    opts: &'a Options,
+    action: Action,
+    started: Instant,
+    /// terraform.tfstate before terraform ran (None: there was none), validated.
+    before: Option<Before>,
+    /// The backup of `before` this run made.
+    backup: Option<PathBuf>,
+}
+
+/// The state before terraform ran: its bytes and what they hold.
+struct Before {
+    bytes: Vec<u8>,
+    state: State,
+}
+
+impl Attempt<'_> {
+    fn dir(&self) -> &StateDir {
+        &self.opts.state_dir
+    }
+
+    /// The whole command, step by step.
+    fn steps(&mut self) -> Result<Outcome> {
+        let verb = self.action.as_str();
+        // Everything is validated before anything is touched.
+        let config = setup::config(self.opts, verb)?;
+        let credentials = setup::credentials(self.opts)?;
+        let tf = setup::terraform(self.opts, Some(&credentials))?;
+        self.before = self.read_state()?;
+        self.back_up()?;
+        config.install(self.dir())?;
+        let init = Init::new(&tf, self.dir(), config.value());
+        let finished = init.around(verb, || tf.apply(self.action))?;
+        if finished.success() {
+            return self.succeeded(&finished);
+        }
+        let message = last_apply::truncate_message(&tf.scrub(&finished.error_message(verb)));
+        self.failed(message, finished.log.changes())
+    }
+
+    /// The current state, which must be valid: a corrupt one stops the run before it is
+    /// backed up (it would push good backups out).
+    fn read_state(&self) -> Result<Option<Before>> {
+        let path = self.dir().state();
+        let Some(bytes) = tfstate::read(&path)? else {
+            return Ok(None);
+        };
+        let state = tfstate::parse_from(&path, &bytes).map_err(|invalid| {
+            anyhow!(
+                "{invalid}; nothing was changed; put a good state back with \
+                 `tailscale-manager restore-state` (newest backup) or `restore-state FILE`"
+            )
+        })?;
+        Ok(Some(Before { bytes, state }))
+    }
+
+    fn back_up(&mut self) -> Result<()> {
+        let Some(before) = &self.before else {
+            return Ok(());
+        };
+        let saved = backup::save(
+            self.dir(),
+            &before.bytes,
+            Kind::Regular,
+            self.opts.backup_count,
+        )
+        .map_err(|e| anyhow!("{e:#}; nothing was changed"))?;
+        eprintln!("backed up {} to {}", StateDir::STATE, saved.path.display());
+        self.backup = Some(saved.path);
+        Ok(())
+    }
+
+    fn succeeded(&self, finished: &Finished) -> Result<Outcome> {
+        let changes = finished.log.changes().unwrap_or_default();
+        self.record(Some(changes), None)?;
+        eprintln!(
+            "{}: ok ({} added, {} changed, {} removed)",
+            self.action.as_str(),
+            changes.add,
+            changes.change,
+            changes.remove
+        );
+        Ok(Outcome::Success)
+    }
+
+    /// Terraform failed: keep what it left, restore (or keep) the state, list orphans.
+    fn failed(&self, message: String, changes: Option<Changes>) -> Result<Outcome> {
+        let verb = self.action.as_str();
+        let after = tfstate::read(&self.dir().state())?;
+        if after.as_deref() == self.before.as_ref().map(|b| b.bytes.as_slice()) {
+            eprintln!("error: {verb} failed; {} was not changed", StateDir::STATE);
+            eprintln!("{message}");
+            self.record(changes, Some(ErrorDetails::message(message)))?;
+            return Ok(Outcome::Failed);
+        }
+        let failed_state = self.keep_failed_state(after.as_deref())?;
+        let orphans = match self.opts.on_failure {
+            OnFailure::Keep => {
+                eprintln!("kept the state terraform wrote (--on-failure keep)");
+                Vec::new()
+            }
+            OnFailure::Restore => self.restore(after.as_deref())?,
+        };
+        eprintln!("error: {verb} failed");
+        eprintln!("{message}");
+        for o in &orphans {
+            let adopt = match &failed_state {
+                Some(path) => format!(
+                    ", or track it again with `tailscale-manager restore-state {}`",
+                    path.display()
+                ),
+                None => String::new(),
+            };
+            eprintln!(
+                "warning: orphaned {} (id {}): it exists in the tailnet but is no longer in the \
+                 state; delete it in the admin console{adopt}",
+                o.address, o.id
+            );
+        }
+        let details = ErrorDetails {
+            error_message: message,
+            failed_state_path: failed_state.as_deref().map(last_apply::path_string),
+            orphaned_resources: orphans,
+        };
+        self.record(changes, Some(details))?;
+        Ok(Outcome::Failed)
+    }
+
+    /// Saves the state terraform left before anything overwrites it. If that fails we stop
+    /// here and leave terraform's state in place: it records what really exists.
+    fn keep_failed_state(&self, after: Option<&[u8]>) -> Result<Option<PathBuf>> {
+        let Some(bytes) = after else {
+            return Ok(None);
+        };
+        let saved = backup::save(self.dir(), bytes, Kind::FailedRun, self.opts.backup_count)
+            .map_err(|e| {
+                anyhow!(
+                    "{e:#}; the state the failed run left stays in {}",
+                    self.dir().state().display()
+                )
+            })?;
+        eprintln!("saved the state terraform left to {}", saved.path.display());
+        Ok(Some(saved.path))
+    }
+
+    /// Puts the pre-run state back and returns what that orphans.
+    fn restore(&self, after: Option<&[u8]>) -> Result<Vec<Object>> {
+        let path = self.dir().state();
+        match &self.before {
+            Some(before) => atomic::write(&path, &before.bytes),
+            None => atomic::remove(&path),
+        }
+        .cannot("restore", &path)?;
+        eprintln!("restored {} to its state before this run", StateDir::STATE);
+        let failed = match after
+            .map(|bytes| tfstate::parse_from(&path, bytes))
+            .transpose()
+        {
+            Ok(failed) => failed.unwrap_or_default(),
+            Err(invalid) => {
+                eprintln!("warning: {invalid}; cannot list the orphaned resources");
+                return Ok(Vec::new());
+            }
+        };
+        Ok(tfstate::orphans(
+            &failed,
+            self.before.as_ref().map(|b| &b.state),
+        ))
+    }
+
+    fn record(&self, changes: Option<Changes>, error: Option<ErrorDetails>) -> Result<()> {
+        let record = LastApply {
+            timestamp: clock::iso_micros(clock::now()),
+            result: match error {
+                Some(_) => ResultKind::Error,
+                None => ResultKind::Ok,
+            },
+            action: self.action,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            backup_path: self.backup.as_deref().map(last_apply::path_string),
+            changes,
+            error,
+            unknown: Map::new(),
+        };
+        last_apply::write(self.dir(), &record)
+    }
+}

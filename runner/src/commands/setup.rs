@@ -1,0 +1,68 @@
+//! What the commands that change something share: the run lock (taken first, so two runs
+//! never interleave) and the inputs they validate before touching anything.
+use std::ffi::OsString;
+
+use anyhow::Result;
+
+use crate::config::credentials::{self, Credentials};
+use crate::config::layout::StateDir;
+use crate::config::options::Options;
+use crate::stores::lock::{self, RunLock};
+use crate::stores::rendered::RenderedConfig;
+use crate::terraform::environment;
+use crate::terraform::process::Terraform;
+use crate::util::atomic;
+use crate::util::outcome::{IoContext, usage};
+use crate::util::signals;
+
+fn env(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
+}
+
+/// Creates the state directory if needed, takes the lock and clears what a killed run left.
+pub fn lock(opts: &Options, command: &str) -> Result<RunLock> {
+    signals::defer_termination();
+    let dir = &opts.state_dir;
+    atomic::private_dir(dir.root()).cannot("create the state directory", dir.root())?;
+    let lock = lock::acquire(dir, command, opts.lock_timeout)?;
+    atomic::remove_stale_temp_files(dir.root())?;
+    atomic::remove_stale_temp_files(&dir.backups())?;
+    let state = dir.state();
+    if let Some(old) = atomic::tighten(&state).cannot("tighten the mode of", &state)? {
+        eprintln!("tightened {} from mode {old:04o} to 0600", state.display());
+    }
+    Ok(lock)
+}
+
+/// The configuration to install: `--config`, or for destroy the already installed copy.
+pub fn config(opts: &Options, command: &str) -> Result<RenderedConfig> {
+    let installed = opts.state_dir.config();
+    let path = match (&opts.config, command) {
+        (Some(path), _) => path.clone(),
+        (None, "destroy") if installed.is_file() => installed,
+        (None, _) => {
+            return Err(usage(format!(
+                "{command} needs --config FILE (or TAILSCALE_MANAGER_CONFIG); \
+                 pass the {} rendered by the NixOS module",
+                StateDir::CONFIG
+            )));
+        }
+    };
+    RenderedConfig::read(&path)
+}
+
+/// The OAuth client credentials, from the first source that exists.
+pub fn credentials(opts: &Options) -> Result<Credentials> {
+    credentials::load(opts.credentials.as_deref(), &env)
+}
+
+/// The terraform binary, ready to run in the state directory.
+pub fn terraform(opts: &Options, credentials: Option<&Credentials>) -> Result<Terraform> {
+    let bin = environment::locate(opts.terraform.as_deref(), env("PATH").as_deref())?;
+    Ok(Terraform::new(
+        bin,
+        &opts.state_dir,
+        credentials,
+        opts.lock_timeout,
+    ))
+}

@@ -1,0 +1,123 @@
+//! `status`: the dashboard for a person at a terminal.
+use std::fmt::Write as _;
+
+use crate::commands::status::gather::{Last, LockState, Report};
+use crate::config::credentials::Source;
+use crate::stores::last_apply::LastApply;
+use crate::util::scrub;
+
+pub fn render(r: &Report) -> String {
+    let mut o = String::new();
+    let tailnet = match r.tailnet.as_deref() {
+        None | Some("-") | Some("") => "default tailnet of the OAuth client",
+        Some(t) => t,
+    };
+    let _ = writeln!(o, "Tailscale Manager — {tailnet}");
+    let _ = writeln!(o, "State dir: {}", r.state_dir.root().display());
+    o.push('\n');
+    match &r.last {
+        Last::None => o.push_str("Last apply: none recorded yet\n"),
+        Last::Unreadable => o.push_str("Last apply: unreadable (see errors below)\n"),
+        Last::Recorded(l) => last_apply(&mut o, l),
+    }
+    if let LockState::Running | LockState::Interrupted = r.lock.state {
+        let _ = writeln!(
+            o,
+            "  Run {}: {} (pid {}, since {})",
+            r.lock.state.as_str(),
+            r.lock.command.as_deref().unwrap_or("?"),
+            r.lock.pid.unwrap_or(0),
+            r.lock.since.as_deref().unwrap_or("?")
+        );
+    }
+    o.push('\n');
+    keys(&mut o, r);
+    o.push('\n');
+    let _ = match r.backups.last() {
+        Some(latest) => writeln!(
+            o,
+            "Backups: {} retained (latest {})",
+            r.backups.len(),
+            latest.display()
+        ),
+        None => writeln!(o, "Backups: none"),
+    };
+    let credentials = match &r.credentials {
+        Some(source @ (Source::File(p) | Source::SystemdCredential(p))) if !p.exists() => {
+            format!("{source} (missing)")
+        }
+        Some(source) => source.to_string(),
+        None => "none found (--credentials, $CREDENTIALS_DIRECTORY/tailscale-oauth or TAILSCALE_OAUTH_CLIENT_ID/SECRET)".into(),
+    };
+    let _ = writeln!(o, "Credentials: {credentials}");
+    for w in &r.warnings {
+        let _ = writeln!(o, "Warning: {w}");
+    }
+    for e in &r.errors {
+        let _ = writeln!(o, "Error: {e}");
+    }
+    scrub::redact_tokens_owned(o)
+}
+
+fn last_apply(o: &mut String, l: &LastApply) {
+    let _ = writeln!(
+        o,
+        "Last {}: {} (took {:.1} s)",
+        l.action.as_str(),
+        l.timestamp,
+        l.duration_ms as f64 / 1000.0
+    );
+    let _ = writeln!(o, "  Result: {}", l.result.as_str());
+    if let Some(c) = l.changes {
+        let _ = writeln!(
+            o,
+            "  Changes: {} added, {} changed, {} removed",
+            c.add, c.change, c.remove
+        );
+    }
+    if let Some(error) = &l.error {
+        let mut lines = error.error_message.lines();
+        let _ = writeln!(o, "  Error: {}", lines.next().unwrap_or(""));
+        for line in lines {
+            let _ = writeln!(o, "         {line}");
+        }
+        if let Some(failed) = &error.failed_state_path {
+            let _ = writeln!(o, "  State the failed run left: {failed}");
+        }
+        if !error.orphaned_resources.is_empty() {
+            o.push_str("  Orphaned (exist in the tailnet, no longer in the state):\n");
+            for orphan in &error.orphaned_resources {
+                let _ = writeln!(o, "    {} id {}", orphan.address, orphan.id);
+            }
+        }
+    }
+}
+
+fn keys(o: &mut String, r: &Report) {
+    let found = match (r.state_found, r.serial) {
+        (true, Some(serial)) => format!("found (serial {serial})"),
+        (true, None) => "found".to_string(),
+        (false, _) => "not found".to_string(),
+    };
+    let _ = writeln!(o, "Terraform state: {found}");
+    let _ = writeln!(o, "Managed keys: {}", r.keys.len());
+    for k in &r.keys {
+        // "✓ id — description", as the original tool showed keys; the address line below
+        // names keys without a description.
+        let what = match k.key.description.as_str() {
+            "" => String::new(),
+            description => format!(" — {description}"),
+        };
+        let why = match (k.key.invalid, k.expired) {
+            (true, _) => " (invalid: expired, revoked or deleted)",
+            (false, true) => " (expired)",
+            _ => "",
+        };
+        let _ = writeln!(o, "  {} {}{what}{why}", k.mark(), k.key.id);
+        let _ = writeln!(o, "     address: {}", k.key.address);
+        let _ = writeln!(o, "     tags: {}", k.key.tags.join(", "));
+        if let Some(expires) = &k.key.expires_at {
+            let _ = writeln!(o, "     expires: {expires}");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! `status`: reads files only (never takes the lock, never touches the network). `gather`
+//! collects everything once; each format has its own renderer.
+//!
+//! Exit code, every format: 0 when the last apply/destroy succeeded, 1 when it failed or
+//! its result is missing or unreadable.
+pub mod gather;
+pub mod human;
+pub mod json;
+pub mod waybar;
+pub mod prometheus;
+pub mod oneline;
+
+use anyhow::Result;
+
+use crate::config::options::{Options, StatusFormat};
+use crate::util::clock;
+use crate::util::outcome::Outcome;
+
+use gather::Report;
+
+pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
+    let report = Report::gather(opts, clock::now(), format);
+    let text = match format {
+        StatusFormat::Human => human::render(&report),
+        StatusFormat::Json => json::render(&report),
+        StatusFormat::Waybar => waybar::render(&report),
+        StatusFormat::Prometheus => prometheus::render(&report),
+        StatusFormat::Oneline => oneline::render(&report),
+    };
+    print!("{text}");
+    Ok(if report.succeeded() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}

@@ -1,0 +1,88 @@
+//! `status --prometheus`: node_exporter's textfile format.
+use std::fmt::Write as _;
+
+use crate::commands::status::gather::{KeyStatus, Report};
+use crate::util::clock;
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let labels = |k: &KeyStatus| {
+        format!(
+            "{{address=\"{}\",id=\"{}\"}}",
+            label(&k.key.address),
+            label(&k.key.id)
+        )
+    };
+    gauge(
+        &mut out,
+        "tailscale_manager_last_apply_success",
+        "1 if the last apply/destroy succeeded, 0 if it failed or no result is recorded.",
+        [(String::new(), u8::from(r.succeeded()).to_string())],
+    );
+    let ended = r
+        .last_apply()
+        .and_then(|l| clock::parse_rfc3339(&l.timestamp));
+    gauge(
+        &mut out,
+        "tailscale_manager_last_apply_timestamp_seconds",
+        "When the last apply/destroy ended (Unix time).",
+        ended.map(|t| {
+            (
+                String::new(),
+                format!("{:.6}", t.unix_timestamp_nanos() as f64 / 1e9),
+            )
+        }),
+    );
+    gauge(
+        &mut out,
+        "tailscale_manager_managed_keys",
+        "Auth keys in the Terraform state.",
+        [(String::new(), r.keys.len().to_string())],
+    );
+    gauge(
+        &mut out,
+        "tailscale_manager_key_invalid",
+        "1 if the key is invalid (expired, revoked or deleted) or past its expiry.",
+        r.keys
+            .iter()
+            .map(|k| (labels(k), u8::from(k.bad()).to_string())),
+    );
+    gauge(
+        &mut out,
+        "tailscale_manager_key_expiry_timestamp_seconds",
+        "When the key expires (Unix time).",
+        r.keys.iter().filter_map(|k| {
+            let t = clock::parse_rfc3339(k.key.expires_at.as_deref()?)?;
+            Some((labels(k), t.unix_timestamp().to_string()))
+        }),
+    );
+    gauge(
+        &mut out,
+        "tailscale_manager_orphaned_resources",
+        "Resources the last failed run left in the tailnet untracked.",
+        [(String::new(), r.orphans().len().to_string())],
+    );
+    out
+}
+
+/// Escapes a Prometheus label value.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// One gauge in node_exporter textfile format: HELP, TYPE, then its samples.
+fn gauge(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, String)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}

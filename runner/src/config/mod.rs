@@ -1,0 +1,5 @@
+//! Layer 1: what the user asked for and where things live. Each module uses only the layer
+//! below and the modules declared before it.
+pub mod layout;
+pub mod options;
+pub mod credentials;

@@ -1,0 +1,89 @@
+//! What the user asked for: the command and the options, parsed once at the edge (`cli`).
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::layout::StateDir;
+
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/tailscale-manager";
+pub const DEFAULT_BACKUP_COUNT: usize = 5;
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Init,
+    Plan,
+    /// apply or destroy: the commands recorded in last-apply.json.
+    Action(Action),
+    Status(StatusFormat),
+    BackupState,
+    RestoreState(Option<PathBuf>),
+    Version,
+    Help,
+}
+
+/// What an apply-like command does; last-apply.json's `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Apply,
+    Destroy,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Apply => "apply",
+            Action::Destroy => "destroy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFormat {
+    Human,
+    Json,
+    Waybar,
+    Prometheus,
+    Oneline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Put the pre-run state back (what the original tool, tailscale-manager 0.3.0, promised);
+    /// list what that orphans.
+    Restore,
+    /// Keep the state terraform wrote: it records what really exists.
+    Keep,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub state_dir: StateDir,
+    /// `--config`: the rendered main.tf.json to install.
+    pub config: Option<PathBuf>,
+    /// `--terraform`: a path, or a name looked up on PATH.
+    pub terraform: Option<PathBuf>,
+    pub backup_count: usize,
+    pub credentials: Option<PathBuf>,
+    pub on_failure: OnFailure,
+    pub lock_timeout: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_written_in_lower_case() -> serde_json::Result<()> {
+        assert_eq!(serde_json::to_string(&Action::Destroy)?, "\"destroy\"");
+        assert_eq!(
+            serde_json::from_str::<Action>("\"apply\"")?,
+            Action::Apply,
+            "last-apply.json's action reads back"
+        );
+        assert_eq!(Action::Destroy.as_str(), "destroy");
+        Ok(())
+    }
+}

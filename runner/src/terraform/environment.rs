@@ -1,0 +1,191 @@
+//! Which terraform runs, and the environment it runs with: the caller's environment is
+//! cleared and only an allowlist passes.
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::config::credentials::{self, Credentials};
+use crate::util::outcome::{IoContext, usage};
+
+/// Variables passed through from the caller's environment when set (besides every `TF_*`).
+const PASS_THROUGH: [&str; 6] = [
+    "PATH",
+    "TMPDIR",
+    "SSL_CERT_FILE",
+    "NIX_SSL_CERT_FILE",
+    "TAILSCALE_TAILNET",
+    "TAILSCALE_BASE_URL",
+];
+
+/// How to point the runner at another binary, for messages.
+pub const FIX_BINARY: &str = "pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN";
+
+/// Finds the terraform binary: `--terraform` (a path, or a name looked up on PATH), else
+/// `terraform` on PATH.
+pub fn locate(flag: Option<&Path>, path_env: Option<&OsStr>) -> Result<PathBuf> {
+    let wanted = flag.unwrap_or(Path::new("terraform"));
+    if wanted.as_os_str().as_bytes().contains(&b'/') {
+        let absolute = std::path::absolute(wanted).cannot("resolve", wanted)?;
+        if !absolute.is_file() {
+            return Err(usage(format!(
+                "terraform binary {} does not exist or is not a file; {FIX_BINARY}",
+                absolute.display()
+            )));
+        }
+        return Ok(absolute);
+    }
+    std::env::split_paths(path_env.unwrap_or_default())
+        .map(|dir| dir.join(wanted))
+        .find(|candidate| candidate.is_file())
+        .and_then(|found| std::path::absolute(found).ok())
+        .ok_or_else(|| {
+            usage(format!(
+                "{} not found on PATH; {FIX_BINARY}",
+                wanted.display()
+            ))
+        })
+}
+
+/// The environment terraform runs with: nothing from the caller except the allowlist, `HOME`
+/// = the state directory, and the credentials when given.
+pub fn environment(
+    caller: impl IntoIterator<Item = (OsString, OsString)>,
+    home: &Path,
+    credentials: Option<&Credentials>,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = caller
+        .into_iter()
+        .filter(|(name, _)| {
+            let name = name.as_bytes();
+            name.starts_with(b"TF_") || PASS_THROUGH.iter().any(|p| p.as_bytes() == name)
+        })
+        .collect();
+    let mut set = |name: &str, value: &OsStr| {
+        env.retain(|(n, _)| n != name);
+        env.push((name.into(), value.to_os_string()));
+    };
+    set("HOME", home.as_os_str());
+    set("TF_IN_AUTOMATION", OsStr::new("1"));
+    set("CHECKPOINT_DISABLE", OsStr::new("1"));
+    if let Some(c) = credentials {
+        set(credentials::CLIENT_ID, OsStr::new(&c.client_id));
+        set(credentials::CLIENT_SECRET, OsStr::new(&c.client_secret));
+    }
+    env
+}
+
+/// Whether `name` is one of the credential variables (which `init` does not get).
+pub fn is_credential(name: &OsStr) -> bool {
+    name == credentials::CLIENT_ID || name == credentials::CLIENT_SECRET
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+            .collect()
+    }
+
+    fn lookup<'a>(env: &'a [(OsString, OsString)], name: &str) -> Option<&'a str> {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.to_str())
+    }
+
+    #[test]
+    fn environment_is_an_allowlist() {
+        let caller = os(&[
+            ("PATH", "/bin"),
+            ("HOME", "/root"),
+            ("CANARY", "must-not-leak"),
+            ("AWS_SECRET_ACCESS_KEY", "nope"),
+            ("TF_LOG", "info"),
+            ("TF_IN_AUTOMATION", "0"),
+            ("TAILSCALE_BASE_URL", "file:///tmp/tailnet.json"),
+            ("TAILSCALE_TAILNET", "example.com"),
+            ("TAILSCALE_OAUTH_CLIENT_SECRET", "from-caller"),
+            ("TAILSCALE_API_KEY", "tskey-api-x"),
+            ("NIX_SSL_CERT_FILE", "/etc/ssl/certs/ca.pem"),
+        ]);
+        let creds = Credentials {
+            source: credentials::Source::Environment,
+            client_id: "kid".into(),
+            client_secret: "from-file".into(),
+        };
+        let env = environment(caller, Path::new("/var/lib/tm"), Some(&creds));
+        let names: Vec<&str> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
+        for absent in ["CANARY", "AWS_SECRET_ACCESS_KEY", "TAILSCALE_API_KEY"] {
+            assert!(
+                !names.contains(&absent),
+                "{absent} must not reach terraform: {names:?}"
+            );
+        }
+        assert_eq!(
+            lookup(&env, "HOME"),
+            Some("/var/lib/tm"),
+            "HOME is the state dir"
+        );
+        assert_eq!(lookup(&env, "PATH"), Some("/bin"));
+        assert_eq!(lookup(&env, "TF_LOG"), Some("info"), "caller's TF_* pass");
+        assert_eq!(lookup(&env, "TF_IN_AUTOMATION"), Some("1"), "forced");
+        assert_eq!(lookup(&env, "CHECKPOINT_DISABLE"), Some("1"));
+        assert_eq!(
+            lookup(&env, "TAILSCALE_BASE_URL"),
+            Some("file:///tmp/tailnet.json")
+        );
+        assert_eq!(lookup(&env, "TAILSCALE_TAILNET"), Some("example.com"));
+        assert_eq!(
+            lookup(&env, "NIX_SSL_CERT_FILE"),
+            Some("/etc/ssl/certs/ca.pem")
+        );
+        assert_eq!(lookup(&env, "TAILSCALE_OAUTH_CLIENT_ID"), Some("kid"));
+        assert_eq!(
+            lookup(&env, "TAILSCALE_OAUTH_CLIENT_SECRET"),
+            Some("from-file"),
+            "the resolved credentials replace the caller's"
+        );
+        let once = env.iter().filter(|(k, _)| k == "TF_IN_AUTOMATION").count();
+        assert_eq!(once, 1, "no duplicate variables");
+    }
+
+    #[test]
+    fn without_credentials_none_are_passed() {
+        let env = environment(
+            os(&[("TAILSCALE_OAUTH_CLIENT_SECRET", "x")]),
+            Path::new("/s"),
+            None,
+        );
+        assert_eq!(lookup(&env, "TAILSCALE_OAUTH_CLIENT_SECRET"), None);
+    }
+
+    #[test]
+    fn locate_reports_missing_binaries_as_configuration_errors() {
+        let err = locate(Some(Path::new("/nonexistent/terraform")), None).unwrap_err();
+        assert!(crate::util::outcome::is_usage(&err));
+        assert_eq!(
+            format!("{err:#}"),
+            "terraform binary /nonexistent/terraform does not exist or is not a file; pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN"
+        );
+        let err = locate(None, Some(OsStr::new("/nonexistent"))).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "terraform not found on PATH; pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN"
+        );
+    }
+
+    #[test]
+    fn locate_searches_path_for_bare_names() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let bin = dir.path().join("tofu");
+        std::fs::write(&bin, "#!/bin/sh\n")?;
+        let path = std::env::join_paths([Path::new("/nonexistent"), dir.path()])?;
+        assert_eq!(locate(Some(Path::new("tofu")), Some(&path))?, bin);
+        Ok(())
+    }
+}

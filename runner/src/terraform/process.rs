@@ -1,0 +1,341 @@
+//! One terraform process: started in the state directory with the environment of
+//! `environment.rs`, its own process group and stdin closed; every line it prints is scrubbed of
+//! secrets before anyone sees it; the result is a [`Finished`].
+//!
+//! We never kill terraform: systemd's `TimeoutStartSec` stops the unit, and terraform
+//! saves its state when it is asked to stop (see `util/signals.rs`).
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+
+use crate::config::credentials::Credentials;
+use crate::config::layout::StateDir;
+use crate::config::options::Action;
+use crate::terraform::environment::{self, FIX_BINARY};
+use crate::terraform::json_log::{Feed, JsonLog, mentions_init};
+use crate::util::outcome::IoContext;
+use crate::util::scrub::Scrubber;
+use crate::util::signals;
+
+/// How much of terraform's unstructured output we keep for error messages.
+const TAIL_BYTES: usize = 8192;
+
+/// A terraform binary ready to run in one state directory.
+pub struct Terraform {
+    pub bin: PathBuf,
+    dir: StateDir,
+    env: Vec<(OsString, OsString)>,
+    scrubber: Scrubber,
+    lock_timeout: Duration,
+}
+
+/// What one finished terraform command did.
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub exit: Option<ExitStatus>,
+    /// The exit codes that mean success (`plan -detailed-exitcode`: 0 and 2).
+    success_codes: &'static [i32],
+    pub log: JsonLog,
+    /// The end of terraform's stderr, scrubbed.
+    pub stderr_tail: String,
+    /// The end of terraform's unstructured stdout (non-JSON lines), scrubbed.
+    pub stdout_tail: String,
+}
+
+impl Finished {
+    pub fn exit_code(&self) -> Option<i32> {
+        self.exit.and_then(|s| s.code())
+    }
+
+    pub fn success(&self) -> bool {
+        self.exit_code()
+            .is_some_and(|code| self.success_codes.contains(&code))
+    }
+
+    /// terraform failed before changing anything and says the directory needs `init`.
+    pub fn asks_for_init(&self) -> bool {
+        !self.success()
+            && !self.log.started_applying
+            && (self.log.needs_init
+                || mentions_init(&self.stderr_tail)
+                || mentions_init(&self.stdout_tail))
+    }
+
+    /// A scrubbed description of the failure, most useful line first.
+    pub fn error_message(&self, what: &str) -> String {
+        if !self.log.errors.is_empty() {
+            return self.log.errors.join("\n\n");
+        }
+        let how = match self.exit {
+            Some(s) => match (s.code(), s.signal()) {
+                (Some(code), _) => format!("exited with status {code}"),
+                (None, Some(signal)) => format!("was killed by signal {signal}"),
+                _ => "failed".to_string(),
+            },
+            None => "failed".to_string(),
+        };
+        // terraform writes its errors to stderr; stdout only helps when stderr is empty.
+        let tail = match self.stderr_tail.trim() {
+            "" => self.stdout_tail.trim(),
+            stderr => stderr,
+        };
+        let tail = tail.strip_prefix("Error: ").unwrap_or(tail);
+        if tail.is_empty() {
+            format!("terraform {what} {how}")
+        } else {
+            format!("terraform {what} {how}: {tail}")
+        }
+    }
+}
+
+/// Where terraform's stdout goes.
+#[derive(Clone, Copy)]
+enum StdoutTo {
+    /// Plain text shown to the operator on our stdout (plan).
+    Operator,
+    /// Plain text logged on stderr, the journal (init).
+    Journal,
+    /// terraform's `-json` UI, read by [`JsonLog`] (apply, destroy).
+    JsonLog,
+}
+
+impl Terraform {
+    pub fn new(
+        bin: PathBuf,
+        dir: &StateDir,
+        credentials: Option<&Credentials>,
+        lock_timeout: Duration,
+    ) -> Self {
+        let scrubber = Scrubber::new(credentials.map(|c| c.client_secret.clone()));
+        Terraform {
+            env: environment::environment(std::env::vars_os(), dir.root(), credentials),
+            bin,
+            dir: dir.clone(),
+            scrubber,
+            lock_timeout,
+        }
+    }
+
+    pub fn scrub(&self, text: &str) -> String {
+        self.scrubber.scrub(text)
+    }
+
+    /// `terraform init`: output goes to stderr (the journal). Init configures no provider,
+    /// so it gets no credentials.
+    pub fn init(&self) -> Result<Finished> {
+        self.start(
+            &["init", "-input=false", "-no-color"],
+            StdoutTo::Journal,
+            &[0],
+        )
+    }
+
+    /// `terraform apply|destroy -json`: progress lines to stderr, diagnostics collected.
+    pub fn apply(&self, action: Action) -> Result<Finished> {
+        let lock = self.lock_timeout_arg();
+        let args = [
+            action.as_str(),
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            "-json",
+            &lock,
+        ];
+        self.start(&args, StdoutTo::JsonLog, &[0])
+    }
+
+    /// `terraform plan -detailed-exitcode`: the plan text goes to stdout for the operator.
+    /// Exit 0: no changes, 2: changes pending; both are a success.
+    pub fn plan(&self) -> Result<Finished> {
+        let lock = self.lock_timeout_arg();
+        let args = [
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            &lock,
+        ];
+        self.start(&args, StdoutTo::Operator, &[0, 2])
+    }
+
+    fn lock_timeout_arg(&self) -> String {
+        format!("-lock-timeout={}s", self.lock_timeout.as_secs())
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let needs_credentials = args.first() != Some(&"init");
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
+            .current_dir(self.dir.root())
+            // Nothing from our environment leaks into terraform or its providers but the
+            // allowlist in `environment.rs`.
+            .env_clear()
+            .envs(
+                self.env
+                    .iter()
+                    .filter(|(k, _)| needs_credentials || !environment::is_credential(k))
+                    .map(|(k, v)| (k, v)),
+            )
+            .stdin(Stdio::null())
+            // Its own process group: stop signals reach terraform only through the runner,
+            // once (see util/signals.rs), never twice.
+            .process_group(0)
+            // Piped so every line can be scrubbed of secrets before anyone sees it.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Starts terraform and waits for it, passing its output on line by line.
+    fn start(
+        &self,
+        args: &[&str],
+        stdout_to: StdoutTo,
+        success_codes: &'static [i32],
+    ) -> Result<Finished> {
+        signals::check(&format!("running terraform {}", args[0]))?;
+        let mut child = self.command(args).spawn().map_err(|e| {
+            anyhow!(
+                "cannot run {}: {e}; {FIX_BINARY} to an executable terraform or tofu binary",
+                self.bin.display()
+            )
+        })?;
+        signals::set_child(Some(child.id()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let scrubber = self.scrubber.clone();
+        let stderr_thread = std::thread::spawn(move || {
+            let mut tail = Tail::default();
+            for_each_line(stderr, |line| {
+                let line = scrubber.scrub(line);
+                eprintln!("{line}");
+                tail.push(&line);
+            });
+            tail.0
+        });
+        let mut finished = Finished {
+            success_codes,
+            ..Finished::default()
+        };
+        let mut tail = Tail::default();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        for_each_line(stdout, |line| {
+            let line = self.scrubber.scrub(line);
+            match stdout_to {
+                StdoutTo::Operator => println!("{line}"),
+                StdoutTo::Journal => {
+                    eprintln!("{line}");
+                    tail.push(&line);
+                }
+                StdoutTo::JsonLog => match finished.log.feed(&line) {
+                    Some(Feed::Show(text)) => eprintln!("{text}"),
+                    Some(Feed::Quiet) => {}
+                    None => {
+                        eprintln!("{line}");
+                        tail.push(&line);
+                    }
+                },
+            }
+        });
+        let status = child.wait();
+        signals::set_child(None);
+        let status = status.cannot("wait for", &self.bin)?;
+        finished.exit = Some(status);
+        finished.stdout_tail = tail.0;
+        finished.stderr_tail = stderr_thread.join().unwrap_or_default();
+        Ok(finished)
+    }
+}
+
+/// Keeps the last [`TAIL_BYTES`] of text.
+#[derive(Default)]
+struct Tail(String);
+
+impl Tail {
+    fn push(&mut self, line: &str) {
+        self.0.push_str(line);
+        self.0.push('\n');
+        if self.0.len() > 2 * TAIL_BYTES {
+            let mut cut = self.0.len() - TAIL_BYTES;
+            while !self.0.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.0.drain(..cut);
+        }
+    }
+}
+
+/// Calls `f` for every line of `reader`, tolerating invalid UTF-8.
+fn for_each_line(reader: impl Read, mut f: impl FnMut(&str)) {
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                f(line.trim_end_matches(['\n', '\r']));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_without_diagnostics_use_the_output_tail() {
+        let mut finished = Finished {
+            exit: Some(ExitStatus::from_raw(1 << 8)),
+            stdout_tail: "Initializing provider plugins...".into(),
+            stderr_tail: "Error: Failed to query available provider packages\n\nCould not retrieve"
+                .into(),
+            ..Finished::default()
+        };
+        assert_eq!(
+            finished.error_message("init"),
+            "terraform init exited with status 1: Failed to query available provider packages\n\nCould not retrieve"
+        );
+        finished.exit = Some(ExitStatus::from_raw(9));
+        finished.stdout_tail.clear();
+        finished.stderr_tail.clear();
+        assert_eq!(
+            finished.error_message("apply"),
+            "terraform apply was killed by signal 9"
+        );
+    }
+
+    #[test]
+    fn init_is_asked_for_only_by_a_failure_that_changed_nothing() {
+        let failed = |stderr: &str, started: bool| Finished {
+            exit: Some(ExitStatus::from_raw(1 << 8)),
+            success_codes: &[0],
+            stderr_tail: stderr.into(),
+            log: JsonLog {
+                started_applying: started,
+                ..JsonLog::default()
+            },
+            ..Finished::default()
+        };
+        assert!(failed("Error: Required plugins are not installed", false).asks_for_init());
+        assert!(!failed("Error: Failed to create key", false).asks_for_init());
+        assert!(
+            !failed("Error: Required plugins are not installed", true).asks_for_init(),
+            "terraform already changed things: no retry"
+        );
+        let pending = Finished {
+            exit: Some(ExitStatus::from_raw(2 << 8)),
+            success_codes: &[0, 2],
+            stderr_tail: "run terraform init".into(),
+            ..Finished::default()
+        };
+        assert!(pending.success(), "plan's exit 2 is a success");
+        assert!(!pending.asks_for_init());
+    }
+}

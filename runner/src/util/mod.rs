@@ -1,0 +1,9 @@
+//! Layer 0: helpers that know nothing about commands or the state directory. Each module uses
+//! only the ones declared before it.
+pub mod outcome;
+pub mod sys;
+pub mod clock;
+pub mod scrub;
+pub mod signals;
+pub mod atomic;
+pub mod tfstate;
