@@ -19,11 +19,9 @@ rustPlatform.buildRustPackage {
       ../runner/Cargo.toml
       ../runner/Cargo.lock
       ../runner/src
-      # Integration tests and their /bin/sh fake-terraform fixtures run in checkPhase.
-      (fs.maybeMissing ../runner/tests)
-      # A test-support crate inside runner/, should the integration tests get one as a path
-      # dev-dependency: cargo needs every path dependency's sources even to build the binary.
-      (fs.maybeMissing ../runner/test-support)
+      # Integration tests and their /bin/sh fake-terraform fixtures run in checkPhase, with the
+      # test-support crate (tests/support, a path dev-dependency) they share with the e2e suite.
+      ../runner/tests
     ];
   };
 

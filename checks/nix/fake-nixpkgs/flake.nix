@@ -18,15 +18,26 @@
         if cond then value else throw "fake nixpkgs: ${message}";
 
       # lib.fileset needs builtins.readFileType (Nix >= 2.14): stand in with a checker that every
-      # listed path exists (maybeMissing ones may not) and returns the root.
+      # listed path exists (maybeMissing ones may not) and returns the root, with the members
+      # (so a package can check that what it needs is among them).
       fileset = {
         unions = map (x: if builtins.isList x then x else [ x ]);
         maybeMissing = path: if builtins.pathExists path then [ path ] else [ ];
         toSource =
           { root, fileset }:
+          let
+            members = builtins.concatLists (if builtins.isList fileset then fileset else [ [ fileset ] ]);
+          in
           builtins.foldl' (
             acc: path: require (builtins.pathExists path) "fileset member ${toString path} does not exist" acc
-          ) root (builtins.concatLists (if builtins.isList fileset then fileset else [ [ fileset ] ]));
+          ) {
+            outPath = root;
+            inherit members;
+          } members;
+        # Whether `path` is a member of the source or below one.
+        contains =
+          src: path:
+          builtins.any (m: m == path || realLib.hasPrefix "${toString m}/" (toString path)) src.members;
       };
       lib = realLib // {
         inherit fileset;
@@ -84,16 +95,41 @@
               f (builtins.intersectAttrs (builtins.functionArgs f) pkgs // args);
             rustPlatform.buildRustPackage =
               attrs:
+              let
+                # Where cargoSetupHook looks for Cargo.lock and cargoBuildHook runs cargo.
+                inSrc = dir: file: builtins.pathExists "${toString attrs.src}/${attrs.${dir} or "."}/${file}";
+                # Cargo reads the manifest of every path dependency (dev-dependencies too), even to
+                # build only the binaries.
+                crate = attrs.src.outPath + "/${attrs.buildAndTestSubdir or "."}";
+                manifest = builtins.fromTOML (builtins.readFile (crate + "/Cargo.toml"));
+                pathDeps = builtins.concatMap (
+                  kind:
+                  map (dep: crate + "/${dep.path}/Cargo.toml") (
+                    builtins.filter (dep: builtins.isAttrs dep && dep ? path) (builtins.attrValues (manifest.${kind} or { }))
+                  )
+                ) [
+                  "dependencies"
+                  "dev-dependencies"
+                  "build-dependencies"
+                ];
+                missing = builtins.filter (dep: !fileset.contains attrs.src dep) pathDeps;
+              in
               require (attrs ? pname && attrs ? version) "buildRustPackage needs pname and version" (
                 require (builtins.pathExists attrs.cargoLock.lockFile)
                   "cargoLock.lockFile ${toString attrs.cargoLock.lockFile} does not exist"
                   (
-                    require (builtins.pathExists "${toString attrs.src}/Cargo.toml") "src has no Cargo.toml" (
-                      drv "${attrs.pname}-${attrs.version}" {
-                        inherit (attrs) pname version;
-                        meta = attrs.meta or { };
-                        passthru = attrs.passthru or { };
-                      }
+                    require (inSrc "cargoRoot" "Cargo.lock") "src has no Cargo.lock (in cargoRoot)" (
+                      require (inSrc "buildAndTestSubdir" "Cargo.toml") "src has no Cargo.toml (in buildAndTestSubdir)" (
+                        require (missing == [ ])
+                          "src lacks the manifests of path dependencies: ${toString (map toString missing)}"
+                          (
+                            drv "${attrs.pname}-${attrs.version}" {
+                              inherit (attrs) pname version;
+                              meta = attrs.meta or { };
+                              passthru = attrs.passthru or { };
+                            }
+                          )
+                      )
                     )
                   )
               );
