@@ -236,17 +236,20 @@ impl World {
     /// A terraform working directory `name` whose main.tf.json is the example's terraform block
     /// with this provider block and these keys; initialised with real terraform.
     pub fn project(&self, name: &str, provider: Value, keys: Value) -> Result<PathBuf> {
-        let dir = self.path(name);
-        fs::create_dir_all(&dir)?;
-        let config = serde_json::json!({
+        let config = json!({
             "terraform": seed_config()?["terraform"],
             "provider": { "tailscale": provider },
             "resource": { "tailscale_tailnet_key": keys },
         });
-        fs::write(
-            dir.join("main.tf.json"),
-            serde_json::to_vec_pretty(&config)?,
-        )?;
+        self.init_project(name, &config)
+    }
+
+    /// A terraform working directory `name` whose main.tf.json is `config`; initialised with
+    /// real terraform.
+    pub fn init_project(&self, name: &str, config: &Value) -> Result<PathBuf> {
+        let dir = self.path(name);
+        fs::create_dir_all(&dir)?;
+        write_config(&dir, config)?;
         self.terraform(&dir, &["init", "-input=false"], &[])?
             .expect(0, "terraform init")?;
         Ok(dir)
@@ -406,6 +409,13 @@ impl Drop for World {
     fn drop(&mut self) {
         test_support::process::reap_leftovers(self.dir.path());
     }
+}
+
+/// Writes `config` as `dir`'s main.tf.json.
+pub fn write_config(dir: &Path, config: &Value) -> Result<()> {
+    let path = dir.join("main.tf.json");
+    fs::write(&path, serde_json::to_vec_pretty(config)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn path_str(path: &Path) -> Result<String> {

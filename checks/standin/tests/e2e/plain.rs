@@ -1,13 +1,13 @@
 //! Plain terraform (no runner) against the stand-ins: a working directory with both stand-in
 //! providers, config edits, and reading what terraform printed and saved.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
+use test_support::files;
 
-use crate::common::{Output, World};
+use crate::common::{Output, World, write_config};
 
 pub const APPLY: &[&str] = &["apply", "-auto-approve", "-input=false"];
 pub const DESTROY: &[&str] = &["destroy", "-auto-approve", "-input=false"];
@@ -16,8 +16,6 @@ pub const PLAN: &[&str] = &["plan", "-input=false", "-detailed-exitcode"];
 /// A working directory `name` whose main.tf.json requires both stand-ins and holds `body`
 /// (`resource`, `data`, `provider` …), initialised.
 pub fn tf_project(world: &World, name: &str, body: Value) -> Result<PathBuf> {
-    let dir = world.path(name);
-    fs::create_dir_all(&dir)?;
     let mut config = json!({
         "terraform": {"required_providers": {
             "tailscale": {"source": "tailscale/tailscale", "version": "~> 0.29"},
@@ -28,25 +26,14 @@ pub fn tf_project(world: &World, name: &str, body: Value) -> Result<PathBuf> {
     for (key, value) in body.as_object().context("a config body is an object")? {
         config[key] = value.clone();
     }
-    write_config(&dir, &config)?;
-    world
-        .terraform(&dir, &["init", "-input=false"], &[])?
-        .expect(0, "terraform init")?;
-    Ok(dir)
-}
-
-pub fn write_config(dir: &Path, config: &Value) -> Result<()> {
-    Ok(fs::write(
-        dir.join("main.tf.json"),
-        serde_json::to_vec_pretty(config)?,
-    )?)
+    world.init_project(name, &config)
 }
 
 /// Sets one value of the config (a JSON pointer; the last key may be new) without running init
 /// again.
 pub fn set_config(dir: &Path, pointer: &str, value: Value) -> Result<()> {
     let path = dir.join("main.tf.json");
-    let mut config: Value = serde_json::from_slice(&fs::read(&path)?)?;
+    let mut config = files::read_json(&path)?;
     let (parent, key) = pointer
         .rsplit_once('/')
         .context("a pointer starts with /")?;

@@ -10,16 +10,10 @@ use std::path::Path;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
+use test_support::files::mode;
+
 use crate::common::{World, seed_key};
 use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
-
-fn mode(path: &Path) -> Result<u32> {
-    Ok(fs::metadata(path)
-        .with_context(|| format!("{} exists", path.display()))?
-        .permissions()
-        .mode()
-        & 0o7777)
-}
 
 fn files(resources: Value) -> Value {
     json!({ "resource": { "local_sensitive_file": resources } })
@@ -43,7 +37,8 @@ fn writes_the_key_with_default_modes_and_checksums() -> Result<()> {
     let world = World::new()?;
     let keys = world.path("out/keys");
     let key_file = keys.join("ci");
-    let other = world.path("out/other/plain");
+    let other_dir = world.path("out/other");
+    let other = other_dir.join("plain");
     let body = json!({ "resource": {
         "tailscale_tailnet_key": { "ci": seed_key()? },
         "local_sensitive_file": {
@@ -68,19 +63,20 @@ fn writes_the_key_with_default_modes_and_checksums() -> Result<()> {
         "the file holds exactly the key the tailnet created"
     );
     // The tests run with umask 022, which leaves these modes as they are.
-    ensure!(
-        mode(&key_file)? == 0o700,
-        "file_permission defaults to 0700"
-    );
-    ensure!(
-        mode(&keys)? == 0o700,
-        "directory_permission defaults to 0700"
-    );
-    ensure!(mode(&other)? == 0o640, "file_permission as configured");
-    ensure!(
-        mode(other.parent().context("a parent")?)? == 0o750,
-        "directory_permission as configured"
-    );
+    let modes = [
+        (&key_file, 0o700, "file_permission defaults to 0700"),
+        (&keys, 0o700, "directory_permission defaults to 0700"),
+        (&other, 0o640, "file_permission as configured"),
+        (&other_dir, 0o750, "directory_permission as configured"),
+    ];
+    for (path, expected, what) in modes {
+        let got = mode(path);
+        ensure!(
+            got == expected,
+            "{what}: {} has mode {got:o}",
+            path.display()
+        );
+    }
     ensure!(fs::read(&other)? == b"hello\n", "content_base64 is decoded");
 
     let state = attributes(&world, &dir, "local_sensitive_file.ci")?;
@@ -136,8 +132,9 @@ fn a_file_deleted_or_edited_behind_terraforms_back_is_written_again() -> Result<
         "the content is written"
     );
     ensure!(
-        mode(&file)? == 0o644,
-        "over an existing file, its mode stays"
+        mode(&file) == 0o644,
+        "over an existing file, its mode stays: {:o}",
+        mode(&file)
     );
 
     fs::set_permissions(&file, fs::Permissions::from_mode(0o600))?;

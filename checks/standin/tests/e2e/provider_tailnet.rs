@@ -9,9 +9,7 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
 use crate::common::{World, seed_key};
-use crate::plain::{
-    APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project, write_config,
-};
+use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
 
 const FORBIDDEN: &str =
     "calling actor does not have enough permissions to perform this function (403)";
@@ -144,11 +142,11 @@ fn acl_on_a_non_default_policy_is_overwrite_protected() -> Result<()> {
     );
 
     let overwrite = json!({ "overwrite_existing_content": true, "reset_acl_on_destroy": true });
-    write_config(&dir, &{
-        let mut config: Value = serde_json::from_slice(&fs::read(dir.join("main.tf.json"))?)?;
-        config["resource"] = acl(POLICY, overwrite)["resource"].clone();
-        config
-    })?;
+    set_config(
+        &dir,
+        "/resource",
+        acl(POLICY, overwrite)["resource"].clone(),
+    )?;
     world
         .terraform(&dir, APPLY, &[])?
         .expect(0, "apply with overwrite_existing_content")?;
