@@ -651,7 +651,6 @@ in
   testEverythingTogetherRendersGolden13 = {
     expr =
       configOf (with' {
-        tailnet = lib.mkForce "example.com";
         keys = severalKeys;
         acl = {
           inherit (golden08Input.acl) policy;
@@ -772,6 +771,36 @@ in
   testAclWithDefinedTagsIsClean = {
     expr = checksOf { acl.policy.tagOwners."tag:ci" = [ "autogroup:admin" ]; };
     expected = clean;
+  };
+
+  # Several modules may contribute to one policy: attribute sets merge, lists are concatenated.
+  testAclPolicyMergesAcrossModules = {
+    expr =
+      (sys [
+        example
+        {
+          services.tailscale-manager.acl.policy = {
+            tagOwners."tag:ci" = [ "autogroup:admin" ];
+            grants = lib.mkBefore [ { src = [ "group:a" ]; } ];
+          };
+        }
+        {
+          services.tailscale-manager.acl.policy = {
+            tagOwners."tag:web" = [ "group:web" ];
+            grants = [ { src = [ "group:b" ]; } ];
+          };
+        }
+      ]).services.tailscale-manager.acl.policy;
+    expected = {
+      tagOwners = {
+        "tag:ci" = [ "autogroup:admin" ];
+        "tag:web" = [ "group:web" ];
+      };
+      grants = [
+        { src = [ "group:a" ]; }
+        { src = [ "group:b" ]; }
+      ];
+    };
   };
 
   testUnknownPolicyFieldWarns = {
