@@ -69,7 +69,8 @@ let
         example = literalExpression ''{ "corp.example.com" = [ "10.0.0.53" ]; }'';
         description = ''
           Split DNS: queries for a domain (and its subdomains) go to that domain's nameservers
-          (addresses, or `{ address; useWithExitNode; }`; at least one, which the provider requires).
+          (addresses, or `{ address; useWithExitNode; }`; at least one, which the provider
+          requires).
         '';
       };
       searchPaths = mkOption {
@@ -103,8 +104,8 @@ let
           default = [ ];
           example = [ "tag:server" ];
           description = ''
-            List only devices that carry every one of these tags (the Tailscale API's `tags` filter).
-            Empty: every device the OAuth client may see.
+            List only devices that carry every one of these tags (the Tailscale API's `tags`
+            filter). Empty: every device the OAuth client may see.
           '';
         };
       }
@@ -142,7 +143,9 @@ let
   ];
   knownField = name: builtins.elem (lib.toLower name) (map lib.toLower policyFields);
   # The name a document gives a field (any case), or null.
-  fieldOf = document: field: lib.findFirst (n: lib.toLower n == lib.toLower field) null (builtins.attrNames document);
+  fieldOf =
+    document: field:
+    lib.findFirst (n: lib.toLower n == lib.toLower field) null (builtins.attrNames document);
 
   # Where a .json file stops being plain JSON: its first comment or trailing comma outside a string, as
   # { what; line; }, or null. Not a parser: a scan over the few tokens that matter (an escape, a quote,
@@ -239,8 +242,8 @@ let
     ++ lib.optionals tagOwnersUsable (
       map (tag: {
         assertion = tmTypes.tag.check tag;
-        message = "${document.at [ tagOwnersField tag ]}: ${builtins.toJSON tag} is not a valid tag name, and Tailscale refuses the policy. A tag is \"tag:\", then a letter, then letters, digits or dashes; rename it${
-          if tmTypes.tag.check "tag:${tag}" then ", for example to \"tag:${tag}\"" else ", for example to \"tag:ci\""
+        message = "${document.at [ tagOwnersField tag ]}: ${builtins.toJSON tag} is not a valid tag name, and Tailscale refuses the policy. A tag is \"tag:\", then a letter, then letters, digits or dashes; rename it, for example to ${
+          builtins.toJSON (if tmTypes.tag.check "tag:${tag}" then "tag:${tag}" else "tag:ci")
         }.";
       }) (builtins.attrNames tagOwners)
       ++ lib.mapAttrsToList (
@@ -280,11 +283,12 @@ in
           }
         '';
         description = ''
-          The tailnet policy file (ACLs, grants, tags, SSH rules, tests …) as a Nix value, rendered with
-          `builtins.toJSON` into one `tailscale_acl` resource that replaces the tailnet's whole policy.
-          At evaluation every tag of every key must be defined in its `tagOwners`, each `tagOwners` name
-          must be a valid tag, and a top-level field the policy format does not know gives a warning.
-          At most one of this and `acl.policyFile`; `null` (both): the policy is not managed.
+          The tailnet policy file (ACLs, grants, tags, SSH rules, tests …) as a Nix value, rendered
+          with `builtins.toJSON` into one `tailscale_acl` resource that replaces the tailnet's whole
+          policy. At evaluation every tag of every key must be defined in its `tagOwners`, each
+          `tagOwners` name must be a valid tag, and a top-level field the policy format does not
+          know gives a warning. At most one of this and `acl.policyFile`; `null` (both): the policy
+          is not managed.
         '';
       };
 
@@ -293,13 +297,13 @@ in
         default = render.defaults.acl.policyFile;
         example = literalExpression "./policy.hujson";
         description = ''
-          The tailnet policy file as a file in your configuration, read at evaluation (a policy is not
-          a secret; its text lands in main.tf.json in the store). Write a path literal, `./policy.hujson`,
-          not a string: a string is only accepted when it names a file in the Nix store, because reading
-          any other absolute path would read the evaluating machine's disk. A `.json` file must be plain
-          JSON and gets the checks of `acl.policy`; a `.hujson` file (comments, trailing commas) is not
-          checked at evaluation, as Nix cannot parse HuJSON (the provider and the Tailscale API validate
-          it on plan and apply).
+          The tailnet policy file as a file in your configuration, read at evaluation (a policy is
+          not a secret; its text lands in main.tf.json in the store). Write a path literal,
+          `./policy.hujson`, not a string: a string is only accepted when it names a file in the Nix
+          store, because reading any other absolute path would read the evaluating machine's disk. A
+          `.json` file must be plain JSON and gets the checks of `acl.policy`; a `.hujson` file
+          (comments, trailing commas) is not checked at evaluation, as Nix cannot parse HuJSON (the
+          provider and the Tailscale API validate it on plan and apply).
         '';
       };
 
@@ -307,11 +311,11 @@ in
         type = types.bool;
         default = render.defaults.acl.overwriteExisting;
         description = ''
-          Rendered as `overwrite_existing_content`. With `false`, creating the resource only succeeds
-          while the tailnet still has Tailscale's default policy; otherwise the run fails with
-          `Overwrite Protected`. Compare the live policy (admin console → Access controls) with the
-          declared one, then set this to `true` to replace it. Only creating the resource checks:
-          later changes replace the live policy whatever it holds.
+          Rendered as `overwrite_existing_content`. With `false`, creating the resource only
+          succeeds while the tailnet still has Tailscale's default policy; otherwise the run fails
+          with `Overwrite Protected`. Compare the live policy (admin console → Access controls) with
+          the declared one, then set this to `true` to replace it. Only creating the resource
+          checks: later changes replace the live policy whatever it holds.
         '';
       };
 
@@ -320,9 +324,9 @@ in
         default = render.defaults.acl.resetOnDestroy;
         description = ''
           Rendered as `reset_acl_on_destroy`: when the resource is destroyed (the policy options
-          removed, or `tailscale-manager destroy`), reset the tailnet's policy to Tailscale's default.
-          With `false` the policy stays as it is. Terraform destroys with the value of the last
-          apply, so apply `true` before removing the policy.
+          removed, or `tailscale-manager destroy`), reset the tailnet's policy to Tailscale's
+          default. With `false` the policy stays as it is. Terraform destroys with the value of the
+          last apply, so apply `true` before removing the policy.
         '';
       };
     };
@@ -339,9 +343,9 @@ in
         }
       '';
       description = ''
-        The tailnet's whole DNS configuration, as one `tailscale_dns_configuration` resource: what it
-        does not list is removed from the tailnet. `null`: DNS is not managed. Changing it back to
-        `null` destroys the resource, and the provider's delete wipes the tailnet's DNS settings
+        The tailnet's whole DNS configuration, as one `tailscale_dns_configuration` resource: what
+        it does not list is removed from the tailnet. `null`: DNS is not managed. Changing it back
+        to `null` destroys the resource, and the provider's delete wipes the tailnet's DNS settings
         (nameservers, split DNS and search paths cleared, MagicDNS off). `settings` may not also
         declare the older `tailscale_dns_*` resources.
       '';
@@ -354,8 +358,8 @@ in
       example = literalExpression ''{ tags = [ "tag:server" ]; }'';
       description = ''
         Read the tailnet's devices on every run (the data source `tailscale_devices`), so that
-        `tailscale-manager status` lists them and marks node keys about to expire. `true`, or
-        `{ tags = [ … ]; }` for only the devices carrying all those tags. Needs the OAuth scope
+        `tailscale-manager status` lists them and marks node keys about to expire. `true`, or `{
+        tags = [ … ]; }` for only the devices carrying all those tags. Needs the OAuth scope
         `devices:core:read`.
       '';
     };

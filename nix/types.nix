@@ -127,7 +127,9 @@ rec {
       let
         inConfiguration =
           builtins.isPath x
-          || (builtins.isString x && lib.path.hasStorePathPrefix (/. + builtins.unsafeDiscardStringContext x));
+          || (
+            builtins.isString x && lib.path.hasStorePathPrefix (/. + builtins.unsafeDiscardStringContext x)
+          );
       in
       inConfiguration && (lib.hasSuffix ".json" (toString x) || lib.hasSuffix ".hujson" (toString x));
     merge = lib.mergeEqualOption;

@@ -85,7 +85,10 @@ in
         let
           inSettings = resources.${type} or { };
         in
-        if builtins.isAttrs resources && builtins.isAttrs inSettings then builtins.attrNames inSettings else [ ];
+        if builtins.isAttrs resources && builtins.isAttrs inSettings then
+          builtins.attrNames inSettings
+        else
+          [ ];
       older = builtins.filter (type: declared type != [ ]) (builtins.attrNames olderResources);
       second = builtins.filter (name: name != "dns") (declared "tailscale_dns_configuration");
     in
