@@ -93,6 +93,8 @@ let
   # The renderer's input: the typed options, and `settings` on top.
   renderInput = {
     inherit (cfg) tailnet providerVersion settings;
+    # The tailnet around the keys (nix/tailnet.nix); the options have the renderer's shape.
+    inherit (cfg) acl dns monitorDevices;
     keys = builtins.mapAttrs (_: key: {
       inherit (key)
         description
@@ -149,6 +151,8 @@ let
 in
 {
   imports = [
+    # acl, dns and monitorDevices.
+    ./tailnet.nix
     # RFC 42: free-form structured configuration is called `settings`.
     (lib.mkRenamedOptionModule
       [

@@ -11,6 +11,9 @@
 #     keys.managed_key = {                  # one tailscale_tailnet_key resource per entry
 #       tags = [ "tag:ci" ];                # every other field is optional, see `defaults.key`
 #     };
+#     acl.policy = { tagOwners = …; };      # optional: tailscale_acl.policy (render/acl.nix)
+#     dns = { nameservers = [ … ]; };       # optional: tailscale_dns_configuration.dns (render/dns.nix)
+#     monitorDevices = true;                # optional: data.tailscale_devices.all (render/devices.nix)
 #     settings = { };                       # optional free-form Terraform JSON merged into the
 #   }                                       # result (see `problems`); `extraConfig` is its old name
 #
@@ -22,6 +25,9 @@ let
   parts = [
     (import ./render/provider.nix)
     (import ./render/keys.nix)
+    (import ./render/acl.nix)
+    (import ./render/dns.nix)
+    (import ./render/devices.nix)
   ];
   settings = import ./render/settings.nix;
 
@@ -54,13 +60,16 @@ let
 
   base = input: builtins.foldl' (acc: part: union acc (part.render input)) { } parts;
 
-  # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings.
+  # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings:
+  # what settings.nix finds, then what each part finds (a part may refuse resources in settings that
+  # would fight the one it renders).
   problems =
     input:
     let
       full = complete input;
     in
-    settings.problems (base full) full.settings;
+    settings.problems (base full) full.settings
+    ++ builtins.concatMap (part: if part ? problems then part.problems full else [ ]) parts;
 
   render =
     input:

@@ -109,4 +109,45 @@ rec {
       ) (lib.stringToCharacters name);
     in
     if builtins.match "[A-Za-z_].*" safe != null then safe else "_" + safe;
+
+  # ---- the tailnet: ACL policy and DNS -------------------------------------------------------------
+
+  # acl.policyFile: read at evaluation, so it must be part of the configuration. A path literal
+  # (./policy.hujson) is read where it lies (inside a flake: from the flake's source in the store) and
+  # never needs copying; a string is accepted only when it names a file in the store (for example
+  # "${./policy.hujson}" or another flake's file), because any other string would make evaluation read
+  # the evaluating machine's disk, which pure (flake) evaluation forbids and which differs between the
+  # machines that evaluate the configuration.
+  policyFile = lib.mkOptionType {
+    name = "policyFile";
+    description = "path of a `.json` or `.hujson` file, written as a path literal (`./policy.hujson`, no quotes) or as a string naming a file in the Nix store";
+    descriptionClass = "noun";
+    check =
+      x:
+      let
+        inConfiguration =
+          builtins.isPath x
+          || (
+            builtins.isString x && lib.path.hasStorePathPrefix (/. + builtins.unsafeDiscardStringContext x)
+          );
+      in
+      inConfiguration && (lib.hasSuffix ".json" (toString x) || lib.hasSuffix ".hujson" (toString x));
+    merge = lib.mergeEqualOption;
+  };
+
+  # acl.policy: the policy as a Nix value (a policy's text belongs in acl.policyFile).
+  jsonObject = types.attrsOf jsonValue // {
+    description = "JSON object (an attribute set of JSON values)";
+    descriptionClass = "noun";
+  };
+
+  # DNS names for search paths and split-DNS domains: dot-separated labels of letters, digits, dashes
+  # and underscores, no empty label, no leading or trailing dash in a label, no trailing dot.
+  isDnsDomain =
+    name:
+    builtins.match "[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?([.][A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*" name
+    != null;
+  dnsDomain = types.addCheck types.str isDnsDomain // {
+    description = "DNS domain (dot-separated labels of letters, digits, dashes and underscores, like `corp.example.com`)";
+  };
 }

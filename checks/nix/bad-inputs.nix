@@ -241,6 +241,196 @@ in
     ];
   };
 
+  # ---- the tailnet: ACL policy, DNS, devices (nix/tailnet.nix, nix/render/) ------------------------
+  acl-policy-and-policy-file = {
+    modules = with' {
+      acl.policy.tagOwners."tag:ci" = [ ];
+      acl.policyFile = ./fixtures/policy.json;
+    };
+    expect = [
+      "${opt}.acl.policy and ${opt}.acl.policyFile are both set, but a tailnet has one policy file. Keep one: policy for a policy written in Nix, policyFile for a .json or .hujson file."
+    ];
+    assertion = true;
+  };
+  acl-policy-file-string = {
+    # A string outside the store would be read from the evaluating machine's disk.
+    modules = with' { acl.policyFile = "/etc/nixos/policy.hujson"; };
+    expect = [
+      "${opt}.acl.policyFile"
+      "path of a `.json` or `.hujson` file, written as a path literal (`./policy.hujson`, no quotes) or as a string naming a file in the Nix store"
+    ];
+  };
+  acl-policy-file-suffix = {
+    modules = with' { acl.policyFile = ./fixtures/policy.yaml; };
+    expect = [
+      "${opt}.acl.policyFile"
+      "path of a `.json` or `.hujson` file"
+    ];
+  };
+  acl-policy-as-text = {
+    # The policy's text belongs in policyFile; policy is a Nix value.
+    modules = with' { acl.policy = ''{ "tagOwners": { } }''; };
+    expect = [
+      "${opt}.acl.policy"
+      "null or JSON object (an attribute set of JSON values)"
+    ];
+  };
+  acl-key-tag-undefined = {
+    modules = with' {
+      keys = {
+        managed_key = { };
+        web.tags = [
+          "tag:web"
+          "tag:ci"
+          "tag:prod"
+        ];
+      };
+      acl.policy.tagOwners."tag:ci" = [ "autogroup:admin" ];
+    };
+    expect = [
+      ''${opt}.keys.web.tags has tag:web, tag:prod, which ${opt}.acl.policy.tagOwners does not define. Tailscale refuses keys whose tags the tailnet policy does not define ("requested tags [tag:web tag:prod] are invalid or not permitted"). Add "tag:web" = [ "autogroup:admin" ]; "tag:prod" = [ "autogroup:admin" ]; (with the owners you want) to ${opt}.acl.policy.tagOwners, or remove the tag from the key.''
+    ];
+    assertion = true;
+  };
+  acl-key-tag-without-tag-owners = {
+    modules = with' { acl.policy.grants = [ ]; };
+    expect = [
+      "${opt}.keys.managed_key.tags has tag:ci, which ${opt}.acl.policy.tagOwners does not define."
+    ];
+    assertion = true;
+  };
+  acl-key-tag-undefined-in-json-file = {
+    modules = with' { acl.policyFile = ./fixtures/policy-undefined-tag.json; };
+    expect = [
+      ''${opt}.keys.managed_key.tags has tag:ci, which tagOwners in ${opt}.acl.policyFile (policy-undefined-tag.json) does not define.''
+      ''Add "tag:ci": ["autogroup:admin"] (with the owners you want) to tagOwners in ${opt}.acl.policyFile (policy-undefined-tag.json), or remove the tag from the key.''
+    ];
+    assertion = true;
+  };
+  acl-tag-owner-names = {
+    modules = with' {
+      acl.policy.tagOwners = {
+        "tag:ci" = [ ];
+        ci = [ ];
+        "tag:1x" = [ ];
+      };
+    };
+    expect = [
+      ''${opt}.acl.policy.tagOwners.ci: "ci" is not a valid tag name, and Tailscale refuses the policy. A tag is "tag:", then a letter, then letters, digits or dashes; rename it, for example to "tag:ci".''
+      ''${opt}.acl.policy.tagOwners."tag:1x": "tag:1x" is not a valid tag name''
+    ];
+    assertion = true;
+  };
+  acl-tag-owners-not-an-object = {
+    modules = with' { acl.policy.tagOwners = [ "tag:ci" ]; };
+    expect = [
+      ''${opt}.acl.policy.tagOwners must be an object that maps each tag to its owners, for example "tag:ci" = [ "autogroup:admin" ];.''
+    ];
+    assertion = true;
+  };
+  acl-json-file-not-an-object = {
+    modules = with' { acl.policyFile = ./fixtures/policy-array.json; };
+    expect = [
+      "${opt}.acl.policyFile (policy-array.json) does not hold a JSON object, but a tailnet policy file is one object with fields such as acls, grants and tagOwners."
+    ];
+    assertion = true;
+  };
+  acl-json-file-with-comment = {
+    modules = with' { acl.policyFile = ./fixtures/policy-comment.json; };
+    expect = [
+      "${opt}.acl.policyFile (policy-comment.json) has a // comment on line 3, which plain JSON does not allow. Tailscale accepts HuJSON: rename the file to policy-comment.hujson (HuJSON files are not checked at evaluation), or make it plain JSON to keep the checks."
+    ];
+    assertion = true;
+  };
+  acl-json-file-with-trailing-comma = {
+    modules = with' { acl.policyFile = ./fixtures/policy-trailing-comma.json; };
+    expect = [
+      "${opt}.acl.policyFile (policy-trailing-comma.json) has a trailing comma on line 6"
+    ];
+    assertion = true;
+  };
+  acl-second-acl-in-settings = {
+    modules = with' {
+      acl.policy.tagOwners."tag:ci" = [ ];
+      settings.resource.tailscale_acl.main.acl = "{}";
+    };
+    expect = [
+      "${opt}.settings.resource.tailscale_acl.main is a second tailscale_acl, but a tailnet has one policy file and acl already renders it as tailscale_acl.policy"
+    ];
+    assertion = true;
+  };
+  dns-with-older-dns-resources = {
+    modules = with' {
+      dns.nameservers = [ "1.1.1.1" ];
+      settings.resource = {
+        tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ];
+        tailscale_dns_preferences.main.magic_dns = true;
+        tailscale_dns_search_paths.main.search_paths = [ "example.com" ];
+        tailscale_dns_split_nameservers.corp = {
+          domain = "corp";
+          nameservers = [ "10.0.0.53" ];
+        };
+      };
+    };
+    expect = [
+      "${opt}.settings.resource.tailscale_dns_nameservers cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_nameservers (the two would undo each other on every run). Move its values to dns.nameservers and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_preferences cannot be combined with dns"
+      "Move its values to dns.magicDNS and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_search_paths cannot be combined with dns"
+      "Move its values to dns.searchPaths and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_split_nameservers cannot be combined with dns"
+      "Move its values to dns.splitDns and remove it from settings."
+    ];
+    assertion = true;
+  };
+  dns-second-configuration = {
+    modules = with' {
+      dns = { };
+      settings.resource.tailscale_dns_configuration.main.magic_dns = false;
+    };
+    expect = [
+      "${opt}.settings.resource.tailscale_dns_configuration.main is a second tailscale_dns_configuration, but dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep dns (or the reverse)."
+    ];
+    assertion = true;
+  };
+  dns-split-domain-invalid = {
+    modules = with' { dns.splitDns."corp example" = [ "10.0.0.53" ]; };
+    expect = [
+      ''${opt}.dns.splitDns."corp example": "corp example" is not a DNS domain (dot-separated labels of letters, digits, dashes and underscores). Write the domain as devices query it, like "corp.example.com".''
+    ];
+    assertion = true;
+  };
+  dns-split-domain-without-nameservers = {
+    # The provider requires at least one nameservers block per split domain since v0.29.0.
+    modules = with' { dns.splitDns."corp.example.com" = [ ]; };
+    expect = [
+      ''${opt}.dns.splitDns."corp.example.com"''
+      "non-empty (list of"
+    ];
+  };
+  dns-search-path-invalid = {
+    modules = with' { dns.searchPaths = [ "https://example.com" ]; };
+    expect = [
+      "${opt}.dns.searchPaths"
+      "DNS domain (dot-separated labels of letters, digits, dashes and underscores, like `corp.example.com`)"
+    ];
+  };
+  dns-nameserver-without-address = {
+    modules = with' { dns.nameservers = [ "" ]; };
+    expect = [
+      "${opt}.dns.nameservers"
+      "address"
+      "non-empty string"
+    ];
+  };
+  monitor-devices-bad-tag = {
+    modules = with' { monitorDevices.tags = [ "server" ]; };
+    expect = [
+      "${opt}.monitorDevices.tags"
+      "Tailscale tag (`tag:`, then a letter, then letters, digits or dashes)"
+    ];
+  };
+
   # Mistakes in the unit that NixOS's own declarations reject (nixos/lib/systemd-unit-options.nix,
   # systemd-lib.nix) and the stub options do not: each stands for a slip in nix/module.nix.
   unit-type-typo = {

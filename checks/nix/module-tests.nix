@@ -24,6 +24,24 @@ let
 
   # builtins.toFile's path depends only on name and content: equal paths mean byte-identical files.
   golden03Input = import ../render/03-extra-config.nix;
+  # The keys of golden 02 as module options.
+  severalKeys = {
+    managed_key = { };
+    runners = {
+      description = "ephemeral CI runners";
+      ephemeral = true;
+      expiry = 604800;
+    };
+    servers = {
+      description = "servers";
+      tags = [
+        "tag:server"
+        "tag:prod"
+      ];
+      reusable = false;
+      recreateIfInvalid = "never";
+    };
+  };
   golden = name: builtins.toFile "main.tf.json" (builtins.readFile (../render + "/${name}.json"));
   configOf = modules: (sys modules).system.build.tailscale-manager-config;
 
@@ -40,6 +58,30 @@ let
   readme = builtins.readFile ../../README.md;
 
   homeCli = modules: builtins.head (h.home modules).home.packages;
+
+  # The tailnet options (nix/tailnet.nix).
+  tailnetOptions = (h.evalNixos [ example ]).options.services.tailscale-manager;
+  subOptionDefaults =
+    option: lib.mapAttrs (_: o: o.default or null) (removeAttrs (option.type.getSubOptions [ ]) [ "_module" ]);
+  tmTypes = import ../../nix/types.nix { inherit lib; };
+  tailnetOf = extra: (sys (with' extra)).services.tailscale-manager;
+  checksOf =
+    extra:
+    let
+      c = sys (with' extra);
+    in
+    {
+      assertions = h.failedAssertions c;
+      inherit (c) warnings;
+    };
+  clean = {
+    assertions = [ ];
+    warnings = [ ];
+  };
+  golden08Input = import ../render/08-acl-policy.nix;
+  unknownFieldWarning =
+    where:
+    "${where} has the top-level field \"nodeVisibility\", which the Tailscale policy file format does not define (known: acls, attrConfig, autoApprovers, defaultSrcPosture, derpMap, disableIPv4, grants, groups, hosts, ipsets, nodeAttrs, oneCGNATRoute, postures, randomizeClientPort, ssh, sshTests, tagOwners, tests). The Tailscale API refuses unknown fields (json: unknown field \"nodeVisibility\"), so check the spelling; if Tailscale has added the field since, ignore this warning.";
 
   # What a configuration contributes to the system, by name.
   footprint = c: {
@@ -61,26 +103,7 @@ in
   };
 
   testSeveralKeysRenderGolden02 = {
-    expr =
-      configOf (with' {
-        keys = {
-          managed_key = { };
-          runners = {
-            description = "ephemeral CI runners";
-            ephemeral = true;
-            expiry = 604800;
-          };
-          servers = {
-            description = "servers";
-            tags = [
-              "tag:server"
-              "tag:prod"
-            ];
-            reusable = false;
-            recreateIfInvalid = "never";
-          };
-        };
-      }) == golden "02-several-keys";
+    expr = configOf (with' { keys = severalKeys; }) == golden "02-several-keys";
     expected = true;
   };
 
@@ -512,6 +535,16 @@ in
       (with' { stateDir = "/var/lib/a/b.c"; })
       (with' { keys.managed_key.description = lib.concatStrings (lib.genList (_: "x") 50); })
       (with' { settings.provider.tailscale.tailnet = "-"; })
+      (with' { acl.policyFile = ./fixtures/policy.json; })
+      (with' {
+        dns = { };
+        settings.resource.tailscale_dns_configuration.dns.lifecycle.prevent_destroy = true;
+      })
+      (with' {
+        acl.policy.tagOwners."tag:ci" = [ ];
+        settings.resource.tailscale_acl.policy.lifecycle.prevent_destroy = true;
+      })
+      (with' { settings.resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ]; })
     ];
     expected = true;
   };
@@ -544,6 +577,316 @@ in
   testHomeDisabledInstallsNothing = {
     expr = (h.home [ ]).home.packages;
     expected = [ ];
+  };
+
+  # ---- the tailnet: ACL policy, DNS, devices (nix/tailnet.nix) -------------------------------------
+
+  testAclPolicyRendersGolden08 = {
+    expr = configOf (with' { acl.policy = golden08Input.acl.policy; }) == golden "08-acl-policy";
+    expected = true;
+  };
+
+  testAclPolicyFileRendersGolden09 = {
+    expr =
+      configOf (with' {
+        acl = {
+          policyFile = ../render/09-acl-policy-file.hujson;
+          overwriteExisting = true;
+          resetOnDestroy = true;
+        };
+      }) == golden "09-acl-policy-file";
+    expected = true;
+  };
+
+  # Bare addresses become { address; useWithExitNode = false; }.
+  testDnsRendersGolden10 = {
+    expr =
+      configOf (with' {
+        dns = {
+          nameservers = [
+            "1.1.1.1"
+            {
+              address = "2606:4700:4700::1111";
+              useWithExitNode = true;
+            }
+          ];
+          splitDns = {
+            "corp.example.com" = [
+              "10.0.0.53"
+              {
+                address = "10.0.1.53";
+                useWithExitNode = true;
+              }
+            ];
+            "lab.example.org" = [ "192.168.7.1" ];
+          };
+          searchPaths = [
+            "corp.example.com"
+            "example.com"
+          ];
+          magicDNS = false;
+          overrideLocalDNS = true;
+        };
+      }) == golden "10-dns";
+    expected = true;
+  };
+
+  testMonitorDevicesTrueRendersGolden11 = {
+    expr = configOf (with' { monitorDevices = true; }) == golden "11-devices";
+    expected = true;
+  };
+
+  # Setting the tags alone turns the inventory on.
+  testMonitorDevicesTagsRenderGolden12 = {
+    expr =
+      configOf (with' {
+        monitorDevices.tags = [
+          "tag:server"
+          "tag:prod"
+        ];
+      }) == golden "12-devices-tag-filter";
+    expected = true;
+  };
+
+  testEverythingTogetherRendersGolden13 = {
+    expr =
+      configOf (with' {
+        keys = severalKeys;
+        acl = {
+          inherit (golden08Input.acl) policy;
+          overwriteExisting = true;
+        };
+        dns = {
+          nameservers = [ "9.9.9.9" ];
+          splitDns."corp.example.com" = [ "10.0.0.53" ];
+          searchPaths = [ "corp.example.com" ];
+        };
+        monitorDevices.tags = [ "tag:server" ];
+      }) == golden "13-tailnet-with-keys";
+    expected = true;
+  };
+
+  # The option defaults written in nix/tailnet.nix are render.nix's.
+  testTailnetDefaultsMatchRenderer = {
+    expr = {
+      acl = lib.mapAttrs (_: o: o.default) tailnetOptions.acl;
+      dns = tailnetOptions.dns.default;
+      dnsConfiguration = subOptionDefaults tailnetOptions.dns;
+      nameserver = removeAttrs (subOptionDefaults (tailnetOptions.dns.type.getSubOptions [ ]).nameservers) [
+        "address"
+      ];
+      monitorDevices = tailnetOptions.monitorDevices.default;
+    };
+    expected = {
+      inherit (render.defaults)
+        acl
+        dns
+        dnsConfiguration
+        nameserver
+        monitorDevices
+        ;
+    };
+  };
+
+  # The README example manages none of the three: nothing new is rendered (golden 01 is unchanged)
+  # and nothing is checked.
+  testTailnetOffByDefault = {
+    expr = {
+      inherit (exampleSys.services.tailscale-manager) acl dns monitorDevices;
+      golden01 = configOf [ example ] == golden "01-seed-example";
+    };
+    expected = {
+      inherit (render.defaults) acl dns;
+      monitorDevices = null;
+      golden01 = true;
+    };
+  };
+
+  testMonitorDevicesValues = {
+    expr = map (value: (tailnetOf { monitorDevices = value; }).monitorDevices) [
+      false
+      true
+      { tags = [ "tag:a" ]; }
+    ];
+    expected = [
+      null
+      { tags = [ ]; }
+      { tags = [ "tag:a" ]; }
+    ];
+  };
+
+  testDnsNameserverCoercion = {
+    expr = (tailnetOf { dns.nameservers = [ "1.1.1.1" ]; }).dns.nameservers;
+    expected = [
+      {
+        address = "1.1.1.1";
+        useWithExitNode = false;
+      }
+    ];
+  };
+
+  # Path literals and store paths are part of the configuration; other strings would be read from the
+  # evaluating machine's disk.
+  testPolicyFileType = {
+    expr = map toString (
+      builtins.filter tmTypes.policyFile.check [
+        ./fixtures/policy.json
+        ../render/09-acl-policy-file.hujson
+        "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-policy.hujson"
+        "/etc/nixos/policy.hujson"
+        "./policy.hujson"
+        ./fixtures/policy.yaml
+      ]
+    );
+    expected = [
+      (toString ./fixtures/policy.json)
+      (toString ../render/09-acl-policy-file.hujson)
+      "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-policy.hujson"
+    ];
+  };
+
+  testDnsDomainType = {
+    expr = builtins.filter tmTypes.isDnsDomain [
+      "corp"
+      "corp.example.com"
+      "a-b.c_d.example"
+      "_tcp.example.com"
+      "corp..example"
+      ".example.com"
+      "example.com."
+      "-x.example"
+      "x-.example"
+      "a b"
+      "https://example.com"
+      "*.example.com"
+    ];
+    expected = [
+      "corp"
+      "corp.example.com"
+      "a-b.c_d.example"
+      "_tcp.example.com"
+    ];
+  };
+
+  testAclWithDefinedTagsIsClean = {
+    expr = checksOf { acl.policy.tagOwners."tag:ci" = [ "autogroup:admin" ]; };
+    expected = clean;
+  };
+
+  # Several modules may contribute to one policy: attribute sets merge, lists are concatenated.
+  testAclPolicyMergesAcrossModules = {
+    expr =
+      (sys [
+        example
+        {
+          services.tailscale-manager.acl.policy = {
+            tagOwners."tag:ci" = [ "autogroup:admin" ];
+            grants = lib.mkBefore [ { src = [ "group:a" ]; } ];
+          };
+        }
+        {
+          services.tailscale-manager.acl.policy = {
+            tagOwners."tag:web" = [ "group:web" ];
+            grants = [ { src = [ "group:b" ]; } ];
+          };
+        }
+      ]).services.tailscale-manager.acl.policy;
+    expected = {
+      tagOwners = {
+        "tag:ci" = [ "autogroup:admin" ];
+        "tag:web" = [ "group:web" ];
+      };
+      grants = [
+        { src = [ "group:a" ]; }
+        { src = [ "group:b" ]; }
+      ];
+    };
+  };
+
+  testUnknownPolicyFieldWarns = {
+    expr = checksOf {
+      acl.policy = {
+        tagOwners."tag:ci" = [ ];
+        nodeVisibility = "shared";
+      };
+    };
+    expected = {
+      assertions = [ ];
+      warnings = [ (unknownFieldWarning "services.tailscale-manager.acl.policy") ];
+    };
+  };
+
+  # Go's encoding/json, which decodes policies, matches field names in any case.
+  testKnownPolicyFieldsInAnyCaseDoNotWarn = {
+    expr = checksOf {
+      acl.policy = {
+        ACLs = [ ];
+        TagOwners."tag:ci" = [ ];
+        Hosts = { };
+        grants = [ ];
+        ssh = [ ];
+        sshTests = [ ];
+        tests = [ ];
+        autoApprovers = { };
+        nodeAttrs = [ ];
+        postures = { };
+        defaultSrcPosture = [ ];
+        groups = { };
+        ipsets = { };
+        attrConfig = { };
+        derpMap = { };
+        disableIPv4 = false;
+        oneCGNATRoute = "";
+        randomizeClientPort = false;
+      };
+    };
+    expected = clean;
+  };
+
+  # A plain .json file is parsed and checked like acl.policy; look-alikes of comments and trailing
+  # commas inside strings are not HuJSON.
+  testJsonPolicyFileChecked = {
+    expr = checksOf { acl.policyFile = ./fixtures/policy.json; };
+    expected = {
+      assertions = [ ];
+      warnings = [ (unknownFieldWarning "services.tailscale-manager.acl.policyFile (policy.json)") ];
+    };
+  };
+
+  # Nix has no HuJSON parser: a .hujson file is not checked (its undefined tag and unknown field pass).
+  testHujsonPolicyFileNotChecked = {
+    expr = checksOf { acl.policyFile = ./fixtures/policy-undefined-tag.hujson; };
+    expected = clean;
+  };
+
+  testSplitDnsDomainsAccepted = {
+    expr = checksOf {
+      dns.splitDns = {
+        corp = [ "10.0.0.53" ];
+        "a-b.example_1.com" = [ "10.0.0.54" ];
+      };
+    };
+    expected = clean;
+  };
+
+  # The tailnet checks belong to the enabled module only.
+  testTailnetChecksOnlyWhenEnabled = {
+    expr =
+      let
+        c = sys [
+          {
+            services.tailscale-manager = {
+              acl.policy.nodeVisibility = "x";
+              dns.splitDns."a b" = [ "10.0.0.53" ];
+            };
+          }
+        ];
+      in
+      {
+        assertions = h.failedAssertions c;
+        inherit (c) warnings;
+      };
+    expected = clean;
   };
 
   # ---- README ------------------------------------------------------------------------------------

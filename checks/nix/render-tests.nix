@@ -12,6 +12,18 @@ let
   paths = settings: map (p: p.path) (render.problems settings);
   fails = value: !(builtins.tryEval (builtins.deepSeq value value)).success;
   golden03 = import ../render/03-extra-config.nix;
+
+  # The tailnet parts: what one input renders at one address.
+  aclOf = acl: (render { inherit acl; }).resource.tailscale_acl.policy;
+  dnsOf = dns: (render { inherit dns; }).resource.tailscale_dns_configuration.dns;
+  devicesOf = monitorDevices: (render { inherit monitorDevices; }).data or null;
+  policy = {
+    tagOwners."tag:ci" = [ "autogroup:admin" ];
+  };
+  withDns = settings: {
+    dns = { };
+    inherit settings;
+  };
 in
 {
   # The module takes its option defaults from here (module-tests.nix checks that too).
@@ -31,6 +43,22 @@ in
         expiry = null;
         recreateIfInvalid = "always";
       };
+      acl = {
+        policy = null;
+        policyFile = null;
+        overwriteExisting = false;
+        resetOnDestroy = false;
+      };
+      dns = null;
+      dnsConfiguration = {
+        nameservers = [ ];
+        splitDns = { };
+        searchPaths = [ ];
+        magicDNS = true;
+        overrideLocalDNS = false;
+      };
+      nameserver.useWithExitNode = false;
+      monitorDevices = false;
     };
   };
 
@@ -223,5 +251,308 @@ in
   testRenderSucceedsWithoutProblems = {
     expr = fails (render (withExtra { resource.tailscale_acl.main.acl = "{}"; }));
     expected = false;
+  };
+
+  # ---- the tailnet: ACL policy, DNS, devices -----------------------------------------------------
+
+  testNoTailnetPartsByDefault = {
+    expr = {
+      resources = builtins.attrNames (render { keys.managed_key = ciKey; }).resource;
+      data = render { keys.managed_key = ciKey; } ? data;
+    };
+    expected = {
+      resources = [ "tailscale_tailnet_key" ];
+      data = false;
+    };
+  };
+
+  testAclPolicyIsBuiltinsToJSON = {
+    expr = aclOf { inherit policy; };
+    expected = {
+      acl = ''{"tagOwners":{"tag:ci":["autogroup:admin"]}}'';
+    };
+  };
+
+  testAclPolicyFileTextUnchanged = {
+    expr = (aclOf { policyFile = ../render/09-acl-policy-file.hujson; }).acl;
+    expected = builtins.readFile ../render/09-acl-policy-file.hujson;
+  };
+
+  # false and unset mean the same to the provider; only true is rendered.
+  testAclFlagsRenderedOnlyWhenTrue = {
+    expr =
+      map
+        (
+          flags:
+          builtins.attrNames (
+            aclOf (
+              {
+                inherit policy;
+              }
+              // flags
+            )
+          )
+        )
+        [
+          {
+            overwriteExisting = false;
+            resetOnDestroy = false;
+          }
+          { overwriteExisting = true; }
+          { resetOnDestroy = true; }
+        ];
+    expected = [
+      [ "acl" ]
+      [
+        "acl"
+        "overwrite_existing_content"
+      ]
+      [
+        "acl"
+        "reset_acl_on_destroy"
+      ]
+    ];
+  };
+
+  testAclFlagValues = {
+    expr = removeAttrs (aclOf {
+      inherit policy;
+      overwriteExisting = true;
+      resetOnDestroy = true;
+    }) [ "acl" ];
+    expected = {
+      overwrite_existing_content = true;
+      reset_acl_on_destroy = true;
+    };
+  };
+
+  testAclWithoutPolicyRendersNothing = {
+    expr = (render { acl.overwriteExisting = true; }) ? resource;
+    expected = false;
+  };
+
+  testAclPolicyAndPolicyFileRefused = {
+    expr = fails (
+      aclOf {
+        inherit policy;
+        policyFile = ../render/09-acl-policy-file.hujson;
+      }
+    );
+    expected = true;
+  };
+
+  testDnsNullRendersNothing = {
+    expr = (render { dns = null; }) ? resource;
+    expected = false;
+  };
+
+  # `dns = { }` manages DNS with the defaults: no nameservers, split DNS or search paths; MagicDNS on.
+  testDnsEmptyRendersDefaults = {
+    expr = dnsOf { };
+    expected = {
+      search_paths = [ ];
+      magic_dns = true;
+      override_local_dns = false;
+    };
+  };
+
+  testDnsNameserversAsArraysOfObjects = {
+    expr = dnsOf {
+      nameservers = [
+        "1.1.1.1"
+        {
+          address = "9.9.9.9";
+          useWithExitNode = true;
+        }
+        { address = "8.8.8.8"; }
+      ];
+      splitDns."b.example" = [ "10.0.0.2" ];
+      splitDns."a.example" = [
+        {
+          address = "10.0.0.1";
+          useWithExitNode = true;
+        }
+      ];
+    };
+    expected = {
+      search_paths = [ ];
+      magic_dns = true;
+      override_local_dns = false;
+      nameservers = [
+        {
+          address = "1.1.1.1";
+          use_with_exit_node = false;
+        }
+        {
+          address = "9.9.9.9";
+          use_with_exit_node = true;
+        }
+        {
+          address = "8.8.8.8";
+          use_with_exit_node = false;
+        }
+      ];
+      # Sorted by domain.
+      split_dns = [
+        {
+          domain = "a.example";
+          nameservers = [
+            {
+              address = "10.0.0.1";
+              use_with_exit_node = true;
+            }
+          ];
+        }
+        {
+          domain = "b.example";
+          nameservers = [
+            {
+              address = "10.0.0.2";
+              use_with_exit_node = false;
+            }
+          ];
+        }
+      ];
+    };
+  };
+
+  testDevicesOffByDefaultFalseOrNull = {
+    expr = map devicesOf [
+      false
+      null
+    ];
+    expected = [
+      null
+      null
+    ];
+  };
+
+  testDevicesOnWithoutFilter = {
+    expr = map devicesOf [
+      true
+      { tags = [ ]; }
+      { }
+    ];
+    expected = [
+      { tailscale_devices.all = { }; }
+      { tailscale_devices.all = { }; }
+      { tailscale_devices.all = { }; }
+    ];
+  };
+
+  # One filter block for all tags: the client keys filters by name, so a second "tags" block would
+  # replace the first.
+  testDevicesTagsOneFilterBlock = {
+    expr = devicesOf {
+      tags = [
+        "tag:a"
+        "tag:b"
+      ];
+    };
+    expected.tailscale_devices.all.filter = [
+      {
+        name = "tags";
+        values = [
+          "tag:a"
+          "tag:b"
+        ];
+      }
+    ];
+  };
+
+  testDnsRefusesTheOlderResourcesInSettings = {
+    expr = paths (withDns {
+      resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ];
+      resource.tailscale_dns_preferences.main.magic_dns = true;
+      resource.tailscale_dns_search_paths.main.search_paths = [ ];
+      resource.tailscale_dns_split_nameservers.corp = {
+        domain = "corp";
+        nameservers = [ "10.0.0.53" ];
+      };
+    });
+    expected = [
+      [
+        "resource"
+        "tailscale_dns_nameservers"
+      ]
+      [
+        "resource"
+        "tailscale_dns_preferences"
+      ]
+      [
+        "resource"
+        "tailscale_dns_search_paths"
+      ]
+      [
+        "resource"
+        "tailscale_dns_split_nameservers"
+      ]
+    ];
+  };
+
+  testDnsConflictMessageNamesTheReplacement = {
+    expr = map (p: p.message) (
+      render.problems (withDns {
+        resource.tailscale_dns_preferences.main.magic_dns = true;
+      })
+    );
+    expected = [
+      "cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_preferences (the two would undo each other on every run). Move its values to dns.magicDNS and remove it from settings."
+    ];
+  };
+
+  # Without `dns`, the older resources stay what settings is for.
+  testOlderDnsResourcesFineWithoutDns = {
+    expr = paths {
+      settings.resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ];
+      settings.resource.tailscale_dns_configuration.mine.magic_dns = true;
+    };
+    expected = [ ];
+  };
+
+  testSecondDnsConfigurationRefused = {
+    expr = paths (withDns {
+      resource.tailscale_dns_configuration.dns.lifecycle.prevent_destroy = true;
+      resource.tailscale_dns_configuration.other.magic_dns = false;
+    });
+    expected = [
+      [
+        "resource"
+        "tailscale_dns_configuration"
+        "other"
+      ]
+    ];
+  };
+
+  testSecondAclRefused = {
+    expr = paths {
+      acl = { inherit policy; };
+      settings.resource.tailscale_acl = {
+        policy.lifecycle.prevent_destroy = true;
+        old.acl = "{}";
+      };
+    };
+    expected = [
+      [
+        "resource"
+        "tailscale_acl"
+        "old"
+      ]
+    ];
+  };
+
+  # Settings that are not an object are reported once, by settings.nix; the parts do not fail on them.
+  testTailnetPartsToleratePlainSettings = {
+    expr = paths {
+      dns = { };
+      acl = { inherit policy; };
+      settings = [ ];
+    };
+    expected = [ [ ] ];
+  };
+
+  testRenderThrowsOnOlderDnsResource = {
+    expr = fails (render (withDns { resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ]; }));
+    expected = true;
   };
 }
