@@ -10,6 +10,11 @@
 #     providerVersion = "~> 0.29";          # optional
 #     keys.managed_key = {                  # one tailscale_tailnet_key resource per entry
 #       tags = [ "tag:ci" ];                # every other field is optional, see `defaults.key`
+#       file = "/var/lib/x/keys/k";         # e.g.: also keep the key's value in this file
+#     };
+#     stateBackend = {                      # optional, default { type = "local"; }
+#       type = "pg";                        # terraform's pg backend (the connection string is
+#       schemaName = "tailscale_manager";   # never rendered)
 #     };
 #     settings = { };                       # optional free-form Terraform JSON merged into the
 #   }                                       # result (see `problems`); `extraConfig` is its old name
@@ -18,10 +23,13 @@
 #
 # Each concern is one part in render/, rendering its own attributes from the input; `settings` is
 # merged on top of their union. A new concern (another kind of resource) is a new part in `parts`.
+# A part may also list `problems` of the input's `settings` that only it knows about.
 let
   parts = [
     (import ./render/provider.nix)
     (import ./render/keys.nix)
+    (import ./render/key-files.nix)
+    (import ./render/state-backend.nix)
   ];
   settings = import ./render/settings.nix;
 
@@ -59,8 +67,12 @@ let
     input:
     let
       full = complete input;
+      general = settings.problems (base full) full.settings;
     in
-    settings.problems (base full) full.settings;
+    if builtins.isAttrs full.settings then
+      general ++ builtins.concatLists (map (part: (part.problems or (_: [ ])) full) parts)
+    else
+      general;
 
   render =
     input:

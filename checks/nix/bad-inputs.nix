@@ -217,7 +217,8 @@ in
     modules = with' { settings.terraform.backend.s3.bucket = "state"; };
     expect = [
       "${opt}.settings.terraform.backend is not supported"
-      "the runner backs up and restores the local terraform.tfstate"
+      "the runner must know where the state is"
+      ''set stateBackend ("local" or "pg") instead.''
     ];
     assertion = true;
   };

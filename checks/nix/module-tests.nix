@@ -164,6 +164,7 @@ in
     expected = removeAttrs render.defaults.key [
       "tags"
       "recreateIfInvalid"
+      "file"
     ];
   };
 
