@@ -90,6 +90,8 @@ let
 
   # ---- rendering -----------------------------------------------------------------------------------
 
+  writesFiles = lib.any (key: key.writeFile) (builtins.attrValues cfg.keys);
+
   # The renderer's input: the typed options, and `settings` on top.
   renderInput = {
     inherit (cfg) tailnet providerVersion settings;
@@ -103,6 +105,8 @@ let
         expiry
         recreateIfInvalid
         ;
+      # The key's file, if it keeps one (key-delivery.nix).
+      file = if key.writeFile then key.path else null;
     }) cfg.keys;
   };
 
@@ -149,6 +153,7 @@ let
 in
 {
   imports = [
+    ./key-delivery.nix
     # RFC 42: free-form structured configuration is called `settings`.
     (lib.mkRenamedOptionModule
       [
@@ -233,13 +238,22 @@ in
 
     terraformPackage = mkOption {
       type = types.package;
-      default = pkgs.opentofu.withPlugins (p: [ (p.tailscale_tailscale or p.tailscale) ]);
-      defaultText = literalExpression "pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])";
-      example = literalExpression "pkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ])";
+      # The local provider only when a key writes its file (nix/render/key-files.nix), so that
+      # configurations without key files keep their package.
+      default = pkgs.opentofu.withPlugins (
+        p:
+        [ (p.tailscale_tailscale or p.tailscale) ]
+        ++ lib.optional writesFiles (p.hashicorp_local or p.local)
+      );
+      defaultText = lib.literalMD "`pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])`, plus `p.hashicorp_local` when a key writes its file";
+      example = literalExpression "pkgs.terraform.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ])";
       description = ''
-        Terraform or OpenTofu, with the Tailscale provider built by Nix, so `init` never downloads
-        anything. The default, OpenTofu, is free software; `pkgs.terraform` is unfree (BUSL-1.1) and
-        needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
+        Terraform or OpenTofu, with the providers built by Nix, so `init` never downloads anything:
+        the Tailscale provider, and `hashicorp/local` when a key writes its file
+        (`keys.<name>.writeFile`, also implied by `loadCredentialFor` and `authKeyForTailscaled`).
+        A package you set must contain both then; evaluation warns when a `withPlugins` package
+        lacks `hashicorp/local`. The default, OpenTofu, is free software; `pkgs.terraform` is unfree
+        (BUSL-1.1) and needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
       '';
     };
 
@@ -308,7 +322,7 @@ in
         Free-form Terraform JSON merged into main.tf.json, e.g. other `tailscale_*` resources (formerly
         `extraConfig`). It may add attributes anywhere but may not change a value rendered from the
         options above, and may not declare a `terraform.backend` or `terraform.cloud` (the runner owns
-        the local state).
+        the local state), nor `create_before_destroy` on a key file.
       '';
     };
   };

@@ -109,4 +109,21 @@ rec {
       ) (lib.stringToCharacters name);
     in
     if builtins.match "[A-Za-z_].*" safe != null then safe else "_" + safe;
+
+  # ---- key delivery ----------------------------------------------------------------------------
+
+  # A service as named in systemd.services.<name>: systemd's unit name rules (unit-name.c: letters,
+  # digits and `:-_.\`, an optional `@instance`, at most 255 characters with the `.service` suffix),
+  # without the suffix, which NixOS adds.
+  serviceName =
+    types.addCheck types.str (
+      s:
+      builtins.match "[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\@-]*)?" s != null
+      && !(lib.hasSuffix ".service" s)
+      && builtins.stringLength s <= 255 - builtins.stringLength ".service"
+    )
+    // {
+      description = "systemd service name (as in systemd.services.<name>, without `.service`: letters, digits and `:_.-\\`, optionally `@instance`)";
+    };
+
 }

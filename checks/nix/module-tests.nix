@@ -41,6 +41,23 @@ let
 
   homeCli = modules: builtins.head (h.home modules).home.packages;
 
+  # main.tf.json of a renderer input, as the module writes it (equal store paths: equal bytes).
+  rendered = input: builtins.toFile "main.tf.json" (render.toJSON input);
+  ciKey = {
+    tags = [ "tag:ci" ];
+  };
+
+  # A service of the host's own that gets a key, as a user would declare it.
+  consumer = {
+    systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
+  };
+  delivering = extra: with' extra ++ [ consumer ];
+  tailscaleOn = {
+    services.tailscale.enable = true;
+  };
+  managerUnit = [ "tailscale-manager.service" ];
+  keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
+
   # What a configuration contributes to the system, by name.
   footprint = c: {
     services = builtins.attrNames c.systemd.services;
@@ -155,11 +172,15 @@ in
   };
 
   # The per-key option defaults written in module.nix equal render.nix's (tags and recreateIfInvalid
-  # come from the top-level options, whose defaults are render's too).
+  # come from the top-level options, whose defaults are render's too). The key-delivery options
+  # become the renderer's `file` (no file by default: testNoKeyWritesAFileByDefault).
   testKeyDefaultsMatchRenderer = {
     expr = removeAttrs keyDefaults [
       "tags"
       "recreateIfInvalid"
+      "writeFile"
+      "path"
+      "loadCredentialFor"
     ];
     expected = removeAttrs render.defaults.key [
       "tags"
@@ -451,7 +472,7 @@ in
       in
       {
         inherit (p) pname;
-        plugins = map (x: x.name) p.plugins;
+        plugins = map (x: x.name) p.actualPlugins;
         bin = exampleSys.services.tailscale-manager.terraformBin;
       };
     expected = {
@@ -471,6 +492,276 @@ in
   testDefaultPackageIsThisRepositorysRunner = {
     expr = lib.hasSuffix "/nix/package.nix" exampleSys.services.tailscale-manager.package.calledWith.path;
     expected = true;
+  };
+
+  # ---- key delivery -------------------------------------------------------------------------------
+
+  testNoKeyWritesAFileByDefault = {
+    expr = {
+      inherit (exampleSys.services.tailscale-manager.keys.managed_key) writeFile loadCredentialFor;
+      inherit (exampleSys.services.tailscale) authKeyFile;
+      services = builtins.attrNames (removeAttrs exampleSys.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+    };
+    expected = {
+      writeFile = false;
+      loadCredentialFor = [ ];
+      authKeyFile = null;
+      services = [ "tailscale-manager" ];
+    };
+  };
+
+  # Two keys with files (implied by loadCredentialFor and authKeyForTailscaled), one without, and
+  # create_before_destroy on a key that has a file.
+  testKeyFilesRenderGolden08 = {
+    expr =
+      configOf (
+        delivering {
+          authKeyForTailscaled = "tailscaled";
+          keys = {
+            managed_key.loadCredentialFor = [ "ci-runner" ];
+            runners.ephemeral = true;
+            tailscaled = {
+              description = "this host";
+              tags = [ "tag:server" ];
+              reusable = false;
+            };
+          };
+          settings.resource.tailscale_tailnet_key.tailscaled.lifecycle.create_before_destroy = true;
+        }
+        ++ [ tailscaleOn ]
+      ) == golden "08-key-files";
+    expected = true;
+  };
+
+  testWriteFileAloneRendersTheFileOnly = {
+    expr =
+      let
+        c = sys (with' { keys.managed_key.writeFile = true; });
+      in
+      {
+        config =
+          c.system.build.tailscale-manager-config == rendered {
+            keys.managed_key = ciKey // {
+              file = keyFile "managed_key";
+            };
+          };
+        services = builtins.attrNames (removeAttrs c.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+        inherit (c.services.tailscale) authKeyFile;
+      };
+    expected = {
+      config = true;
+      services = [ "tailscale-manager" ];
+      authKeyFile = null;
+    };
+  };
+
+  testKeyPathFollowsStateDir = {
+    expr =
+      map (modules: (sys modules).services.tailscale-manager.keys.managed_key.path) [
+        [ example ]
+        (with' { stateDir = "/var/lib/ts/m"; })
+      ];
+    expected = [
+      "/var/lib/tailscale-manager/keys/managed_key"
+      "/var/lib/ts/m/keys/managed_key"
+    ];
+  };
+
+  # loadCredentialFor implies writeFile for its key; authKeyForTailscaled for the key it names only.
+  testWriteFileImplied = {
+    expr =
+      map
+        (modules: lib.mapAttrs (_: key: key.writeFile) (sys modules).services.tailscale-manager.keys)
+        [
+          (delivering {
+            keys = {
+              a.loadCredentialFor = [ "ci-runner" ];
+              b = { };
+            };
+          })
+          (
+            with' {
+              authKeyForTailscaled = "b";
+              keys = {
+                a = { };
+                b = { };
+              };
+            }
+            ++ [ tailscaleOn ]
+          )
+        ];
+    expected = [
+      {
+        a = true;
+        b = false;
+      }
+      {
+        a = false;
+        b = true;
+      }
+    ];
+  };
+
+  testConsumerGetsCredentialAndOrdering = {
+    expr =
+      let
+        service = (sys (delivering { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; })).systemd.services.ci-runner;
+      in
+      {
+        inherit (service) wants after;
+        inherit (service.serviceConfig) LoadCredential ExecStart;
+      };
+    expected = {
+      wants = managerUnit;
+      after = managerUnit;
+      LoadCredential = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
+      ExecStart = "/bin/true";
+    };
+  };
+
+  # Two keys for one service: two credentials, one ordering; a service listed twice counts once.
+  testTwoKeysForOneService = {
+    expr =
+      let
+        service =
+          (sys (delivering {
+            keys = {
+              a.loadCredentialFor = [
+                "ci-runner"
+                "ci-runner"
+              ];
+              b.loadCredentialFor = [ "ci-runner" ];
+            };
+          })).systemd.services.ci-runner;
+      in
+      {
+        inherit (service) wants after;
+        inherit (service.serviceConfig) LoadCredential;
+      };
+    expected = {
+      wants = managerUnit;
+      after = managerUnit;
+      LoadCredential = [
+        "tailscale-authkey-a:${keyFile "a"}"
+        "tailscale-authkey-b:${keyFile "b"}"
+      ];
+    };
+  };
+
+  # The service's own credentials stay (NixOS concatenates LoadCredential definitions).
+  testConsumerKeepsItsOwnCredentials = {
+    expr =
+      lib.sort lib.lessThan
+        (sys (
+          delivering { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; }
+          ++ [ { systemd.services.ci-runner.serviceConfig.LoadCredential = "token:/run/secrets/token"; } ]
+        )).systemd.services.ci-runner.serviceConfig.LoadCredential;
+    expected = [
+      "tailscale-authkey-managed_key:${keyFile "managed_key"}"
+      "token:/run/secrets/token"
+    ];
+  };
+
+  # Templates and escaped names are service names too.
+  testTemplateAndEscapedConsumers = {
+    expr =
+      let
+        c = sys (
+          with' {
+            keys.managed_key.loadCredentialFor = [
+              "gitlab-runner@"
+              "ci\\x2drunner@a:b"
+            ];
+          }
+        );
+      in
+      map (name: c.systemd.services.${name}.serviceConfig.LoadCredential) [
+        "gitlab-runner@"
+        "ci\\x2drunner@a:b"
+      ];
+    expected = [
+      [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ]
+      [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ]
+    ];
+  };
+
+  testAuthKeyForTailscaled = {
+    expr =
+      let
+        c = sys (with' { authKeyForTailscaled = "managed_key"; } ++ [ tailscaleOn ]);
+        autoconnect = c.systemd.services.tailscaled-autoconnect;
+      in
+      {
+        inherit (c.services.tailscale) authKeyFile;
+        orderedAfterManager = builtins.elem "tailscale-manager.service" autoconnect.after;
+        wantsManager = builtins.elem "tailscale-manager.service" autoconnect.wants;
+        # With NixOS's real services.tailscale this is the unit that runs `tailscale up`.
+        isNixpkgsUnit = !h.realNixos || autoconnect.serviceConfig.Type == "notify";
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+      };
+    expected = {
+      authKeyFile = keyFile "managed_key";
+      orderedAfterManager = true;
+      wantsManager = true;
+      isNixpkgsUnit = true;
+      failed = [ ];
+      warnings = [ ];
+    };
+  };
+
+  testDefaultTerraformPackageAddsLocalProviderForFiles = {
+    expr =
+      map (modules: map (p: p.name) (sys modules).services.tailscale-manager.terraformPackage.actualPlugins) [
+        [ example ]
+        (with' { keys.managed_key.writeFile = true; })
+      ];
+    expected = [
+      [ "terraform-provider-tailscale-0.29.2" ]
+      [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ]
+    ];
+  };
+
+  # A withPlugins package of your own that lacks hashicorp/local is noticed; one whose plugins
+  # cannot be told is not warned about.
+  testWarningWhenTerraformPackageLacksLocalProvider = {
+    expr =
+      lib.mapAttrs
+        (
+          _: package:
+          (sys (
+            with' {
+              keys.managed_key.writeFile = true;
+              terraformPackage = package;
+            }
+          )).warnings
+        )
+        {
+          missing = fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ]);
+          present = fakePkgs.opentofu.withPlugins (p: [
+            p.tailscale_tailscale
+            p.hashicorp_local
+          ]);
+          noPlugins = fakePkgs.terraform;
+          unreadable = fakePkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ]) // {
+            buildCommand = throw "unfree";
+          };
+        }
+      // {
+        noFiles = (sys (with' { terraformPackage = fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ]); })).warnings;
+      };
+    expected = {
+      missing = [
+        "services.tailscale-manager.terraformPackage has no plugin named terraform-provider-local (hashicorp/local), but a key writes its file (services.tailscale-manager.keys.managed_key.writeFile), so `init` will fail. Add it, e.g. services.tailscale-manager.terraformPackage = pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ]);."
+      ];
+      present = [ ];
+      noPlugins = [ ];
+      unreadable = [ ];
+      noFiles = [ ];
+    };
   };
 
   # ---- bad inputs: every case fails; assertion cases also carry their message ----------------------
@@ -513,6 +804,21 @@ in
       (with' { stateDir = "/var/lib/a/b.c"; })
       (with' { keys.managed_key.description = lib.concatStrings (lib.genList (_: "x") 50); })
       (with' { settings.provider.tailscale.tailnet = "-"; })
+      (with' {
+        keys.managed_key.loadCredentialFor = [
+          "gitlab-runner@"
+          "a:b.c_d-e"
+        ];
+      })
+      (with' { keys.managed_key.loadCredentialFor = [ (lib.concatStrings (lib.genList (_: "x") 247)) ]; })
+      (
+        with' { authKeyForTailscaled = "managed_key"; }
+        ++ [
+          tailscaleOn
+          { services.tailscale.authKeyParameters.ephemeral = null; }
+        ]
+      )
+      (with' { settings.resource.local_sensitive_file.mine.lifecycle.create_before_destroy = true; })
     ];
     expected = true;
   };

@@ -19,6 +19,23 @@ let
 
   golden = name: builtins.readFile (./golden + "/${name}");
   config = h.nixos [ example ];
+
+  # The lines `Key=…` of a unit file of a configuration (any unit, not only this module's).
+  unitLines =
+    modules: unit: key:
+    builtins.filter (lib.hasPrefix "${key}=") (lines (h.nixos modules).systemd.units.${unit}.text);
+
+  delivering = [
+    example
+    {
+      services.tailscale.enable = true;
+      services.tailscale-manager = {
+        authKeyForTailscaled = "managed_key";
+        keys.managed_key.loadCredentialFor = [ "ci-runner" ];
+      };
+      systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
+    }
+  ];
 in
 {
   testServiceFileGolden = {
@@ -131,6 +148,44 @@ in
       _localstatus=0
       ${config.system.activationScripts.tailscale-manager.text}
     '' config.system.activationScripts.script;
+    expected = true;
+  };
+
+  # ---- key delivery and PostgreSQL, as the unit files say them ------------------------------------
+
+  # A consumer's credential and ordering; the key's value itself is in no unit file.
+  testConsumerUnitLines = {
+    expr = map (unitLines delivering "ci-runner.service") [
+      "LoadCredential"
+      "Wants"
+      "After"
+    ];
+    expected = [
+      [ "LoadCredential=tailscale-authkey-managed_key:/var/lib/tailscale-manager/keys/managed_key" ]
+      [ "Wants=tailscale-manager.service" ]
+      [ "After=tailscale-manager.service" ]
+    ];
+  };
+
+  # nixpkgs' own tailscaled-autoconnect.service (its script runs `tailscale up`) after the manager.
+  testAutoconnectUnitLines = {
+    expr = map (unitLines delivering "tailscaled-autoconnect.service") [
+      "After"
+      "Wants"
+      "Type"
+    ];
+    expected = [
+      [ "After=tailscaled.service tailscale-manager.service" ]
+      [ "Wants=tailscaled.service tailscale-manager.service" ]
+      [ "Type=notify" ]
+    ];
+  };
+
+  # The manager's own unit is unchanged by delivering keys (only main.tf.json differs).
+  testDeliveryLeavesManagerUnitAlone = {
+    expr =
+      lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) (lines (h.unitFiles delivering)."tailscale-manager.service")
+      == lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) serviceLines;
     expected = true;
   };
 }
