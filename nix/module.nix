@@ -90,6 +90,7 @@ let
 
   # ---- rendering -----------------------------------------------------------------------------------
 
+  pg = cfg.stateBackend.type == "pg";
   writesFiles = lib.any (key: key.writeFile) (builtins.attrValues cfg.keys);
 
   # The renderer's input: the typed options, and `settings` on top.
@@ -108,6 +109,15 @@ let
       # The key's file, if it keeps one (key-delivery.nix).
       file = if key.writeFile then key.path else null;
     }) cfg.keys;
+    # Where terraform keeps the state (state-backend.nix).
+    stateBackend =
+      if pg then
+        {
+          type = "pg";
+          inherit (cfg.stateBackend.pg) schemaName;
+        }
+      else
+        { type = "local"; };
   };
 
   # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so settings
@@ -126,6 +136,8 @@ let
       onFailure
       ;
     config = configFile;
+    # The pg backend's workspace (state-backend.nix); local state has only the default one.
+    workspace = if pg then cfg.stateBackend.pg.workspace else null;
   };
   runnerCommand =
     args: values:
@@ -138,7 +150,13 @@ let
   # terraform and credentials.
   cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
     inherit (cfg) package;
-    environment = runnerCli.environment (runnerSettings // { inherit (cfg) credentialsFile; });
+    environment = runnerCli.environment (
+      runnerSettings
+      // {
+        inherit (cfg) credentialsFile;
+        pgConnectionFile = if pg then cfg.stateBackend.pg.connectionStringFile else null;
+      }
+    );
   };
 
   # ---- messages ----------------------------------------------------------------------------------
@@ -154,6 +172,7 @@ in
 {
   imports = [
     ./key-delivery.nix
+    ./state-backend.nix
     # RFC 42: free-form structured configuration is called `settings`.
     (lib.mkRenamedOptionModule
       [
@@ -273,10 +292,12 @@ in
     onFailure = mkOption {
       type = tmTypes.onFailure;
       default = "restore";
+      defaultText = lib.literalMD "`\"restore\"`; `\"keep\"` with `stateBackend.type = \"pg\"`";
       description = ''
         What the runner does with terraform's state after a failed run. `"restore"` puts the pre-run
         backup back and lists any resources created meanwhile as orphaned; `"keep"` keeps terraform's
-        state, which records what really exists, so the next run converges.
+        state, which records what really exists, so the next run converges. With the `"pg"` state
+        backend only `"keep"` is allowed: a restore could undo what another host wrote meanwhile.
       '';
     };
 
@@ -321,8 +342,8 @@ in
       description = ''
         Free-form Terraform JSON merged into main.tf.json, e.g. other `tailscale_*` resources (formerly
         `extraConfig`). It may add attributes anywhere but may not change a value rendered from the
-        options above, and may not declare a `terraform.backend` or `terraform.cloud` (the runner owns
-        the local state), nor `create_before_destroy` on a key file.
+        options above, and may not declare a `terraform.backend` or `terraform.cloud` (set
+        `stateBackend` instead), nor `create_before_destroy` on a key file.
       '';
     };
   };

@@ -126,4 +126,22 @@ rec {
       description = "systemd service name (as in systemd.services.<name>, without `.service`: letters, digits and `:_.-\\`, optionally `@instance`)";
     };
 
+  # ---- state backend ---------------------------------------------------------------------------
+
+  stateBackendType = types.enum [
+    "local"
+    "pg"
+  ];
+
+  # terraform refuses workspace names that are not a URL path segment as they are (command/workspace_command.go,
+  # validWorkspaceName); this is the subset that also needs no quoting in ExecStart= or a shell.
+  workspaceName = types.strMatching "[A-Za-z0-9][A-Za-z0-9_.-]*" // {
+    description = "terraform workspace name (a letter or digit, then letters, digits, `_`, `.` or `-`)";
+  };
+
+  # The pg backend quotes the schema name (pq.QuoteIdentifier), so any name works; PostgreSQL cuts
+  # identifiers after 63 bytes (NAMEDATALEN - 1).
+  pgSchemaName = types.addCheck types.str (s: s != "" && builtins.stringLength s <= 63) // {
+    description = "PostgreSQL schema name (1 to 63 bytes)";
+  };
 }

@@ -18,6 +18,12 @@ let
   tailscaleOn = {
     services.tailscale.enable = true;
   };
+  pg = extra: {
+    stateBackend = lib.recursiveUpdate {
+      type = "pg";
+      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+    } extra;
+  };
   cbd.lifecycle.create_before_destroy = true;
 in
 {
@@ -239,6 +245,13 @@ in
     expect = [ "${opt}.settings.terraform.backend is not supported" ];
     assertion = true;
   };
+  settings-backend-next-to-pg = {
+    # A conn_str here would put the password into the store.
+    modules = with' (pg { } // { settings.terraform.backend.pg.conn_str = "postgres://u:p@db/tf"; });
+    expect = [ "${opt}.settings.terraform.backend is not supported" ];
+    assertion = true;
+  };
+
   # ---- key delivery ----
   key-file-create-before-destroy = {
     modules = with' {
@@ -365,6 +378,61 @@ in
       "Remove it; an auth key needs no API URL (for another control server, add --login-server=… to services.tailscale.extraUpFlags)."
     ];
     assertion = true;
+  };
+
+  # ---- state in PostgreSQL ----
+  pg-without-connection-string = {
+    modules = with' { stateBackend.type = "pg"; };
+    expect = [
+      ''${opt}.stateBackend.pg.connectionStringFile is not set, but ${opt}.stateBackend.type is "pg".''
+      "never a file in the Nix store"
+      "${opt}.stateBackend.pg.connectionStringFile = config.age.secrets.tailscale-manager-pg.path;"
+    ];
+    assertion = true;
+  };
+  pg-with-restore = {
+    modules = with' (pg { } // { onFailure = "restore"; });
+    expect = [
+      ''${opt}.onFailure is "restore", which ${opt}.stateBackend.type = "pg" rules out''
+      "undo what another host wrote since"
+      ''with "pg" it defaults to "keep"''
+    ];
+    assertion = true;
+  };
+  pg-connection-string-in-store = {
+    modules = with' (pg { pg.connectionStringFile = storePath; });
+    expect = [
+      "${opt}.stateBackend.pg.connectionStringFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  pg-connection-string-path-literal = {
+    modules = with' (pg { pg.connectionStringFile = /run/secrets/pg; });
+    expect = [
+      "${opt}.stateBackend.pg.connectionStringFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  pg-workspace-with-slash = {
+    modules = with' (pg { pg.workspace = "hosts/a"; });
+    expect = [
+      "${opt}.stateBackend.pg.workspace"
+      "terraform workspace name (a letter or digit, then letters, digits, `_`, `.` or `-`)"
+    ];
+  };
+  pg-schema-name-too-long = {
+    modules = with' (pg { pg.schemaName = lib.concatStrings (lib.genList (_: "s") 64); });
+    expect = [
+      "${opt}.stateBackend.pg.schemaName"
+      "PostgreSQL schema name (1 to 63 bytes)"
+    ];
+  };
+  state-backend-typo = {
+    modules = with' { stateBackend.type = "postgres"; };
+    expect = [
+      "${opt}.stateBackend.type"
+      ''one of "local", "pg"''
+    ];
   };
 
   misspelled-option = {

@@ -58,6 +58,13 @@ let
   managerUnit = [ "tailscale-manager.service" ];
   keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
 
+  pg = extra: {
+    stateBackend = lib.recursiveUpdate {
+      type = "pg";
+      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+    } extra;
+  };
+
   # What a configuration contributes to the system, by name.
   footprint = c: {
     services = builtins.attrNames c.systemd.services;
@@ -200,9 +207,18 @@ in
         recreateIfInvalid = o.recreateIfInvalid.default;
         tags = o.tags.default;
         settings = o.settings.default;
+        stateBackend = {
+          type = o.stateBackend.type.default;
+          schemaName = o.stateBackend.pg.schemaName.default;
+        };
       };
     expected = {
-      inherit (render.defaults) tailnet providerVersion settings;
+      inherit (render.defaults)
+        tailnet
+        providerVersion
+        settings
+        stateBackend
+        ;
       inherit (render.defaults.key) recreateIfInvalid tags;
     };
   };
@@ -764,6 +780,128 @@ in
     };
   };
 
+  # ---- state in PostgreSQL ------------------------------------------------------------------------
+
+  testPgRendersGolden09 = {
+    expr = configOf (with' (pg { pg.schemaName = "tailscale_fleet"; })) == golden "09-pg-backend";
+    expected = true;
+  };
+
+  testPgExecStartHasWorkspaceAndKeep = {
+    expr = map (modules: (svc modules).ExecStart) [
+      (with' (pg { }))
+      (with' (pg { pg.workspace = "host-a"; }))
+    ];
+    expected = [
+      "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf (with' (pg { }))} --terraform ${tofu} --backup-count 5 --on-failure keep --workspace default"
+      "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf (with' (pg { }))} --terraform ${tofu} --backup-count 5 --on-failure keep --workspace host-a"
+    ];
+  };
+
+  # The connection string's path reaches systemd only as LoadCredential=, never ExecStart or main.tf.json.
+  testPgConnectionStringOnlyThroughLoadCredential = {
+    expr =
+      let
+        service = svc (with' (pg { }));
+      in
+      {
+        inherit (service) LoadCredential;
+        inExecStart = hasInfix "tailscale-manager-pg" service.ExecStart;
+        inConfig = hasInfix "tailscale-manager-pg" (builtins.readFile ../render/09-pg-backend.json);
+      };
+    expected = {
+      LoadCredential = [
+        "tailscale-oauth:/run/secrets/tailscale-oauth"
+        "pg-conn-str:/run/secrets/tailscale-manager-pg"
+      ];
+      inExecStart = false;
+      inConfig = false;
+    };
+  };
+
+  testPgOnFailureDefaultsToKeep = {
+    expr = map (modules: (sys modules).services.tailscale-manager.onFailure) [
+      [ example ]
+      (with' (pg { }))
+      (with' (pg { } // { onFailure = "keep"; }))
+    ];
+    expected = [
+      "restore"
+      "keep"
+      "keep"
+    ];
+  };
+
+  # Ordered after the database server only when it runs on this host.
+  testPgOrderingFollowsLocalPostgresql = {
+    expr =
+      map
+        (
+          modules:
+          let
+            unit = unitOf modules;
+          in
+          {
+            inherit (unit) wants after;
+          }
+        )
+        [
+          (with' (pg { }))
+          (with' (pg { }) ++ [ { services.postgresql.enable = true; } ])
+          (with' { } ++ [ { services.postgresql.enable = true; } ])
+        ];
+    expected = [
+      {
+        wants = [ "network-online.target" ];
+        after = [ "network-online.target" ];
+      }
+      {
+        wants = [
+          "network-online.target"
+          "postgresql.service"
+        ];
+        after = [
+          "network-online.target"
+          "postgresql.service"
+        ];
+      }
+      {
+        wants = [ "network-online.target" ];
+        after = [ "network-online.target" ];
+      }
+    ];
+  };
+
+  testPgCliWrapper = {
+    expr = (builtins.head (h.addedPackages (sys (with' (pg { pg.workspace = "host-a"; }))))).text;
+    expected = ''
+      export TAILSCALE_MANAGER_BACKUP_COUNT=5
+      export TAILSCALE_MANAGER_CONFIG=${configOf (with' (pg { }))}
+      export TAILSCALE_MANAGER_CREDENTIALS_FILE=/run/secrets/tailscale-oauth
+      export TAILSCALE_MANAGER_ON_FAILURE=keep
+      export TAILSCALE_MANAGER_PG_CONNECTION_FILE=/run/secrets/tailscale-manager-pg
+      export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
+      export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
+      export TAILSCALE_MANAGER_WORKSPACE=host-a
+      exec ${exe} "$@"
+    '';
+  };
+
+  testPgWithKeyFilesHasNoFailedAssertions = {
+    expr =
+      let
+        c = sys (delivering (pg { } // { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; }));
+      in
+      {
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+      };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+    };
+  };
+
   # ---- bad inputs: every case fails; assertion cases also carry their message ----------------------
 
   # (Cases marked `uncatchable` abort Nix itself; checks/nix/run checks those one process each.)
@@ -818,6 +956,9 @@ in
           { services.tailscale.authKeyParameters.ephemeral = null; }
         ]
       )
+      (with' (pg { pg.schemaName = lib.concatStrings (lib.genList (_: "s") 63); }))
+      (with' (pg { pg.workspace = "host-01.eu_2"; }))
+      (with' { stateBackend.pg.connectionStringFile = "/run/secrets/unused"; })
       (with' { settings.resource.local_sensitive_file.mine.lifecycle.create_before_destroy = true; })
     ];
     expected = true;

@@ -6,7 +6,8 @@
 # system.build) is declared by the real modules, not here.
 #
 # nixpkgs' real services.tailscale module (networking/tailscale.nix) is evaluated too; the options it
-# reads or sets outside systemd are stubbed here (networking.*, security.wrapperDir).
+# reads or sets outside systemd are stubbed here (networking.*, security.wrapperDir). Of PostgreSQL,
+# only `services.postgresql.enable` is read, so it is a plain stub.
 { lib, pkgs, ... }:
 let
   inherit (lib) mkOption types;
@@ -55,6 +56,10 @@ in
     services.logrotate.settings = attrs;
     services.openssh.enable = value false;
     services.openssh.package = value null;
+    services.postgresql.enable = mkOption {
+      type = types.bool;
+      default = false;
+    };
     system.activatable = value true;
     system.etc.overlay.enable = value false;
     system.fsPackages = list;

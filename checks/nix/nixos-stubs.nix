@@ -147,5 +147,11 @@ in
       };
       extraUpFlags = strList;
     };
+
+    # nixos/modules/services/databases/postgresql.nix: only whether the server runs on this host.
+    services.postgresql.enable = mkOption {
+      type = types.bool;
+      default = false;
+    };
   };
 }

@@ -36,6 +36,16 @@ let
       systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
     }
   ];
+  pg = [
+    example
+    {
+      services.postgresql.enable = true;
+      services.tailscale-manager.stateBackend = {
+        type = "pg";
+        pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+      };
+    }
+  ];
 in
 {
   testServiceFileGolden = {
@@ -187,5 +197,26 @@ in
       lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) (lines (h.unitFiles delivering)."tailscale-manager.service")
       == lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) serviceLines;
     expected = true;
+  };
+
+  testPgUnitLines = {
+    expr = map (unitLines pg "tailscale-manager.service") [
+      "LoadCredential"
+      "After"
+      "Wants"
+    ];
+    expected = [
+      [
+        "LoadCredential=tailscale-oauth:/run/secrets/tailscale-oauth"
+        "LoadCredential=pg-conn-str:/run/secrets/tailscale-manager-pg"
+      ]
+      [ "After=network-online.target postgresql.service" ]
+      [ "Wants=network-online.target postgresql.service" ]
+    ];
+  };
+
+  testPgNoNixosWarnings = {
+    expr = (h.nixos pg).warnings ++ (h.nixos delivering).warnings;
+    expected = [ ];
   };
 }
