@@ -58,6 +58,22 @@ let
   managerUnit = [ "tailscale-manager.service" ];
   keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
 
+  # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
+  vmMachine =
+    file:
+    sys [
+      ../vm/common.nix
+      (import file).nodes.machine
+      {
+        # checks/vm/standin-provider.nix's package; NixOS's specialisation option, unused here.
+        config._module.args.standin = fakePkgs.writeShellScriptBin "standin-tailnet" "";
+        options.specialisation = lib.mkOption {
+          type = lib.types.attrsOf lib.types.anything;
+          default = { };
+        };
+      }
+    ];
+
   pg = extra: {
     stateBackend = lib.recursiveUpdate {
       type = "pg";
@@ -777,6 +793,36 @@ in
       noPlugins = [ ];
       unreadable = [ ];
       noFiles = [ ];
+    };
+  };
+
+  # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, the local provider.
+  testVmKeyFilesMachineEvaluates = {
+    expr =
+      let
+        c = vmMachine ../vm/key-files.nix;
+      in
+      {
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+        consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
+        plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
+        config =
+          c.system.build.tailscale-manager-config == rendered {
+            keys.managed_key = ciKey // {
+              file = keyFile "managed_key";
+            };
+          };
+      };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+      consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
+      plugins = [
+        "standin-tailnet"
+        "terraform-provider-local-2.9.0"
+      ];
+      config = true;
     };
   };
 
