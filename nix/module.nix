@@ -90,6 +90,9 @@ let
 
   # ---- rendering -----------------------------------------------------------------------------------
 
+  pg = cfg.stateBackend.type == "pg";
+  writesFiles = lib.any (key: key.writeFile) (builtins.attrValues cfg.keys);
+
   # The renderer's input: the typed options, and `settings` on top.
   renderInput = {
     inherit (cfg) tailnet providerVersion settings;
@@ -105,7 +108,18 @@ let
         expiry
         recreateIfInvalid
         ;
+      # The key's file, if it keeps one (key-delivery.nix).
+      file = if key.writeFile then key.path else null;
     }) cfg.keys;
+    # Where terraform keeps the state (state-backend.nix).
+    stateBackend =
+      if pg then
+        {
+          type = "pg";
+          inherit (cfg.stateBackend.pg) schemaName;
+        }
+      else
+        { type = "local"; };
   };
 
   # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so settings
@@ -124,6 +138,8 @@ let
       onFailure
       ;
     config = configFile;
+    # The pg backend's workspace (state-backend.nix); local state has only the default one.
+    workspace = if pg then cfg.stateBackend.pg.workspace else null;
   };
   runnerCommand =
     args: values:
@@ -136,7 +152,13 @@ let
   # terraform and credentials.
   cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
     inherit (cfg) package;
-    environment = runnerCli.environment (runnerSettings // { inherit (cfg) credentialsFile; });
+    environment = runnerCli.environment (
+      runnerSettings
+      // {
+        inherit (cfg) credentialsFile;
+        pgConnectionFile = if pg then cfg.stateBackend.pg.connectionStringFile else null;
+      }
+    );
   };
 
   # ---- messages ----------------------------------------------------------------------------------
@@ -151,8 +173,12 @@ let
 in
 {
   imports = [
+    # keys.<name>.writeFile/path/loadCredentialFor, authKeyForTailscaled.
+    ./key-delivery.nix
     # acl, dns and monitorDevices.
     ./tailnet.nix
+    # stateBackend.
+    ./state-backend.nix
     # RFC 42: free-form structured configuration is called `settings`.
     (lib.mkRenamedOptionModule
       [
@@ -237,13 +263,22 @@ in
 
     terraformPackage = mkOption {
       type = types.package;
-      default = pkgs.opentofu.withPlugins (p: [ (p.tailscale_tailscale or p.tailscale) ]);
-      defaultText = literalExpression "pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])";
-      example = literalExpression "pkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ])";
+      # The local provider only when a key writes its file (nix/render/key-files.nix), so that
+      # configurations without key files keep their package.
+      default = pkgs.opentofu.withPlugins (
+        p:
+        [ (p.tailscale_tailscale or p.tailscale) ]
+        ++ lib.optional writesFiles (p.hashicorp_local or p.local)
+      );
+      defaultText = lib.literalMD "`pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])`, plus `p.hashicorp_local` when a key writes its file";
+      example = literalExpression "pkgs.terraform.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ])";
       description = ''
-        Terraform or OpenTofu, with the Tailscale provider built by Nix, so `init` never downloads
-        anything. The default, OpenTofu, is free software; `pkgs.terraform` is unfree (BUSL-1.1) and
-        needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
+        Terraform or OpenTofu, with the providers built by Nix, so `init` never downloads anything:
+        the Tailscale provider, and `hashicorp/local` when a key writes its file
+        (`keys.<name>.writeFile`, also implied by `loadCredentialFor` and `authKeyForTailscaled`).
+        A package you set must contain both then; evaluation warns when a `withPlugins` package
+        lacks `hashicorp/local`. The default, OpenTofu, is free software; `pkgs.terraform` is unfree
+        (BUSL-1.1) and needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
       '';
     };
 
@@ -263,10 +298,12 @@ in
     onFailure = mkOption {
       type = tmTypes.onFailure;
       default = "restore";
+      defaultText = lib.literalMD "`\"restore\"`; `\"keep\"` with `stateBackend.type = \"pg\"`";
       description = ''
         What the runner does with terraform's state after a failed run. `"restore"` puts the pre-run
         backup back and lists any resources created meanwhile as orphaned; `"keep"` keeps terraform's
-        state, which records what really exists, so the next run converges.
+        state, which records what really exists, so the next run converges. With the `"pg"` state
+        backend only `"keep"` is allowed: a restore could undo what another host wrote meanwhile.
       '';
     };
 
@@ -311,8 +348,8 @@ in
       description = ''
         Free-form Terraform JSON merged into main.tf.json, e.g. other `tailscale_*` resources (formerly
         `extraConfig`). It may add attributes anywhere but may not change a value rendered from the
-        options above, and may not declare a `terraform.backend` or `terraform.cloud` (the runner owns
-        the local state).
+        options above, and may not declare a `terraform.backend` or `terraform.cloud` (set
+        `stateBackend` instead), nor `create_before_destroy` on a key file.
       '';
     };
   };

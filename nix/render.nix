@@ -10,6 +10,11 @@
 #     providerVersion = "~> 0.29";          # optional
 #     keys.managed_key = {                  # one tailscale_tailnet_key resource per entry
 #       tags = [ "tag:ci" ];                # every other field is optional, see `defaults.key`
+#       file = "/var/lib/x/keys/k";         # e.g.: also keep the key's value in this file
+#     };
+#     stateBackend = {                      # optional, default { type = "local"; }
+#       type = "pg";                        # terraform's pg backend (the connection string is
+#       schemaName = "tailscale_manager";   # never rendered)
 #     };
 #     acl.policy = { tagOwners = …; };      # optional: tailscale_acl.policy (render/acl.nix)
 #     dns = { nameservers = [ … ]; };       # optional: tailscale_dns_configuration.dns (render/dns.nix)
@@ -21,13 +26,16 @@
 #
 # Each concern is one part in render/, rendering its own attributes from the input; `settings` is
 # merged on top of their union. A new concern (another kind of resource) is a new part in `parts`.
+# A part may also list `problems` of the input's `settings` that only it knows about.
 let
   parts = [
     (import ./render/provider.nix)
     (import ./render/keys.nix)
+    (import ./render/key-files.nix)
     (import ./render/acl.nix)
     (import ./render/dns.nix)
     (import ./render/devices.nix)
+    (import ./render/state-backend.nix)
   ];
   settings = import ./render/settings.nix;
 
@@ -61,15 +69,19 @@ let
   base = input: builtins.foldl' (acc: part: union acc (part.render input)) { } parts;
 
   # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings:
-  # what settings.nix finds, then what each part finds (a part may refuse resources in settings that
-  # would fight the one it renders).
+  # what settings.nix finds, then, when settings is an attribute set at all, what each part finds (a
+  # part may refuse settings that would fight what it renders: dns.nix the older DNS resources,
+  # key-files.nix create_before_destroy on a key file).
   problems =
     input:
     let
       full = complete input;
+      general = settings.problems (base full) full.settings;
     in
-    settings.problems (base full) full.settings
-    ++ builtins.concatMap (part: if part ? problems then part.problems full else [ ]) parts;
+    if builtins.isAttrs full.settings then
+      general ++ builtins.concatMap (part: (part.problems or (_: [ ])) full) parts
+    else
+      general;
 
   render =
     input:

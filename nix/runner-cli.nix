@@ -31,9 +31,19 @@ let
       env = "TAILSCALE_MANAGER_ON_FAILURE";
     }
     {
+      name = "workspace";
+      flag = "--workspace";
+      env = "TAILSCALE_MANAGER_WORKSPACE";
+    }
+    {
       name = "credentialsFile";
       flag = "--credentials";
       env = "TAILSCALE_MANAGER_CREDENTIALS_FILE";
+    }
+    {
+      name = "pgConnectionFile";
+      flag = "--pg-connection-file";
+      env = "TAILSCALE_MANAGER_PG_CONNECTION_FILE";
     }
     {
       # Not the runner's own: it passes TAILSCALE_TAILNET through to terraform's provider.

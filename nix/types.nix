@@ -110,7 +110,7 @@ rec {
     in
     if builtins.match "[A-Za-z_].*" safe != null then safe else "_" + safe;
 
-  # ---- the tailnet: ACL policy and DNS -------------------------------------------------------------
+  # ---- the tailnet: ACL policy and DNS ---------------------------------------------------------
 
   # acl.policyFile: read at evaluation, so it must be part of the configuration. A path literal
   # (./policy.hujson) is read where it lies (inside a flake: from the flake's source in the store) and
@@ -149,5 +149,40 @@ rec {
     != null;
   dnsDomain = types.addCheck types.str isDnsDomain // {
     description = "DNS domain (dot-separated labels of letters, digits, dashes and underscores, like `corp.example.com`)";
+  };
+
+  # ---- key delivery ----------------------------------------------------------------------------
+
+  # A service as named in systemd.services.<name>: systemd's unit name rules (unit-name.c: letters,
+  # digits and `:-_.\`, an optional `@instance`, at most 255 characters with the `.service` suffix),
+  # without the suffix, which NixOS adds.
+  serviceName =
+    types.addCheck types.str (
+      s:
+      builtins.match "[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\@-]*)?" s != null
+      && !(lib.hasSuffix ".service" s)
+      && builtins.stringLength s <= 255 - builtins.stringLength ".service"
+    )
+    // {
+      description = "systemd service name (as in systemd.services.<name>, without `.service`: letters, digits and `:_.-\\`, optionally `@instance`)";
+    };
+
+  # ---- state backend ---------------------------------------------------------------------------
+
+  stateBackendType = types.enum [
+    "local"
+    "pg"
+  ];
+
+  # terraform refuses workspace names that are not a URL path segment as they are (command/workspace_command.go,
+  # validWorkspaceName); this is the subset that also needs no quoting in ExecStart= or a shell.
+  workspaceName = types.strMatching "[A-Za-z0-9][A-Za-z0-9_.-]*" // {
+    description = "terraform workspace name (a letter or digit, then letters, digits, `_`, `.` or `-`)";
+  };
+
+  # The pg backend quotes the schema name (pq.QuoteIdentifier), so any name works; PostgreSQL cuts
+  # identifiers after 63 bytes (NAMEDATALEN - 1).
+  pgSchemaName = types.addCheck types.str (s: s != "" && builtins.stringLength s <= 63) // {
+    description = "PostgreSQL schema name (1 to 63 bytes)";
   };
 }

@@ -15,6 +15,16 @@ let
     { services.tailscale-manager = extra; }
   ];
   storePath = "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-oauth.env";
+  tailscaleOn = {
+    services.tailscale.enable = true;
+  };
+  pg = extra: {
+    stateBackend = lib.recursiveUpdate {
+      type = "pg";
+      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+    } extra;
+  };
+  cbd.lifecycle.create_before_destroy = true;
 in
 {
   credentials-unset = {
@@ -217,7 +227,8 @@ in
     modules = with' { settings.terraform.backend.s3.bucket = "state"; };
     expect = [
       "${opt}.settings.terraform.backend is not supported"
-      "the runner backs up and restores the local terraform.tfstate"
+      "the runner must know where the state is"
+      ''set stateBackend ("local" or "pg") instead.''
     ];
     assertion = true;
   };
@@ -234,6 +245,196 @@ in
     expect = [ "${opt}.settings.terraform.backend is not supported" ];
     assertion = true;
   };
+  settings-backend-next-to-pg = {
+    # A conn_str here would put the password into the store.
+    modules = with' (pg { } // { settings.terraform.backend.pg.conn_str = "postgres://u:p@db/tf"; });
+    expect = [ "${opt}.settings.terraform.backend is not supported" ];
+    assertion = true;
+  };
+
+  # ---- key delivery ----
+  key-file-create-before-destroy = {
+    modules = with' {
+      keys.managed_key.writeFile = true;
+      settings.resource.local_sensitive_file.managed_key = cbd;
+    };
+    expect = [
+      "${opt}.settings.resource.local_sensitive_file.managed_key.lifecycle.create_before_destroy is refused for a key file"
+      "hashicorp/terraform-provider-local#146"
+    ];
+    assertion = true;
+  };
+  key-file-create-before-destroy-forced = {
+    modules = with' {
+      keys.managed_key.writeFile = true;
+      settings.resource.null_resource.copy = cbd // {
+        triggers.sha = "\${local_sensitive_file.managed_key.id}";
+      };
+    };
+    expect = [
+      "${opt}.settings.resource.null_resource.copy.lifecycle.create_before_destroy is refused: this resource refers to a key file"
+      "refer to the key (tailscale_tailnet_key.<name>.key) instead of its file"
+    ];
+    assertion = true;
+  };
+  key-path-set = {
+    # (Like any read-only NixOS option, it fails where it is used: here, for the key's file.)
+    modules = with' {
+      keys.managed_key = {
+        writeFile = true;
+        path = "/run/keys/managed_key";
+      };
+    };
+    expect = [ "The option `${opt}.keys.managed_key.path' is read-only" ];
+  };
+  write-file-false-with-consumers = {
+    modules = with' {
+      keys.managed_key = {
+        writeFile = false;
+        loadCredentialFor = [ "ci-runner" ];
+      };
+    };
+    expect = [
+      "${opt}.keys.managed_key.writeFile is false, but ${opt}.keys.managed_key.loadCredentialFor needs the key's file."
+      "Remove ${opt}.keys.managed_key.writeFile = false;."
+    ];
+    assertion = true;
+  };
+  load-credential-not-a-unit-name = {
+    modules = with' { keys.managed_key.loadCredentialFor = [ "ci/runner" ]; };
+    expect = [
+      "${opt}.keys.managed_key.loadCredentialFor"
+      "systemd service name (as in systemd.services.<name>, without `.service`: letters, digits and"
+    ];
+  };
+  load-credential-with-suffix = {
+    modules = with' { keys.managed_key.loadCredentialFor = [ "ci-runner.service" ]; };
+    expect = [
+      "${opt}.keys.managed_key.loadCredentialFor"
+      "without `.service`"
+    ];
+  };
+  load-credential-too-long = {
+    modules = with' { keys.managed_key.loadCredentialFor = [ (lib.concatStrings (lib.genList (_: "x") 248)) ]; };
+    expect = [
+      "${opt}.keys.managed_key.loadCredentialFor"
+      "systemd service name"
+    ];
+  };
+  load-credential-for-the-manager = {
+    modules = with' { keys.managed_key.loadCredentialFor = [ "tailscale-manager" ]; };
+    expect = [
+      "${opt}.keys.managed_key.loadCredentialFor names tailscale-manager, the service that writes the key"
+      "Remove it."
+    ];
+    assertion = true;
+  };
+  load-credential-twice = {
+    # Another delivery under the same credential name: systemd would hand the service only one.
+    modules = with' { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; } ++ [
+      { systemd.services.ci-runner.serviceConfig.LoadCredential = [ "tailscale-authkey-managed_key:/run/keys/old" ]; }
+    ];
+    expect = [
+      "systemd.services.ci-runner.serviceConfig.LoadCredential loads the credential tailscale-authkey-managed_key more than once"
+      "Remove the other entry, or ci-runner from ${opt}.keys.managed_key.loadCredentialFor."
+    ];
+    assertion = true;
+  };
+  auth-key-unknown-key = {
+    modules = with' { authKeyForTailscaled = "server"; } ++ [ tailscaleOn ];
+    expect = [
+      ''${opt}.authKeyForTailscaled is "server", which is not a key in ${opt}.keys (declared: managed_key).''
+      "Set it to one of them, or declare ${opt}.keys.server = { };."
+    ];
+    assertion = true;
+  };
+  auth-key-tailscale-disabled = {
+    modules = with' { authKeyForTailscaled = "managed_key"; };
+    expect = [
+      "${opt}.authKeyForTailscaled makes the key managed_key this host's services.tailscale.authKeyFile, but services.tailscale.enable is false."
+      "Set services.tailscale.enable = true; (or ${opt}.authKeyForTailscaled = null;)."
+    ];
+    assertion = true;
+  };
+  auth-key-parameters-ephemeral = {
+    modules = with' { authKeyForTailscaled = "managed_key"; } ++ [
+      tailscaleOn
+      { services.tailscale.authKeyParameters.ephemeral = false; }
+    ];
+    expect = [
+      ''services.tailscale.authKeyParameters.ephemeral is set, but nixpkgs appends services.tailscale.authKeyParameters to the auth key as "?ephemeral=…"''
+      "only an OAuth client secret (tskey-client-…) understands"
+      "Remove it; set ${opt}.keys.managed_key.ephemeral instead"
+    ];
+    assertion = true;
+  };
+  auth-key-parameters-base-url = {
+    modules = with' { authKeyForTailscaled = "managed_key"; } ++ [
+      tailscaleOn
+      { services.tailscale.authKeyParameters.baseURL = "https://api.tailscale.com"; }
+    ];
+    expect = [
+      "services.tailscale.authKeyParameters.baseURL is set"
+      "Remove it; an auth key needs no API URL (for another control server, add --login-server=… to services.tailscale.extraUpFlags)."
+    ];
+    assertion = true;
+  };
+
+  # ---- state in PostgreSQL ----
+  pg-without-connection-string = {
+    modules = with' { stateBackend.type = "pg"; };
+    expect = [
+      ''${opt}.stateBackend.pg.connectionStringFile is not set, but ${opt}.stateBackend.type is "pg".''
+      "never a file in the Nix store"
+      "${opt}.stateBackend.pg.connectionStringFile = config.age.secrets.tailscale-manager-pg.path;"
+    ];
+    assertion = true;
+  };
+  pg-with-restore = {
+    modules = with' (pg { } // { onFailure = "restore"; });
+    expect = [
+      ''${opt}.onFailure is "restore", which ${opt}.stateBackend.type = "pg" rules out''
+      "undo what another host wrote since"
+      ''with "pg" it defaults to "keep"''
+    ];
+    assertion = true;
+  };
+  pg-connection-string-in-store = {
+    modules = with' (pg { pg.connectionStringFile = storePath; });
+    expect = [
+      "${opt}.stateBackend.pg.connectionStringFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  pg-connection-string-path-literal = {
+    modules = with' (pg { pg.connectionStringFile = /run/secrets/pg; });
+    expect = [
+      "${opt}.stateBackend.pg.connectionStringFile"
+      "absolute path outside the Nix store, given as a string"
+    ];
+  };
+  pg-workspace-with-slash = {
+    modules = with' (pg { pg.workspace = "hosts/a"; });
+    expect = [
+      "${opt}.stateBackend.pg.workspace"
+      "terraform workspace name (a letter or digit, then letters, digits, `_`, `.` or `-`)"
+    ];
+  };
+  pg-schema-name-too-long = {
+    modules = with' (pg { pg.schemaName = lib.concatStrings (lib.genList (_: "s") 64); });
+    expect = [
+      "${opt}.stateBackend.pg.schemaName"
+      "PostgreSQL schema name (1 to 63 bytes)"
+    ];
+  };
+  state-backend-typo = {
+    modules = with' { stateBackend.type = "postgres"; };
+    expect = [
+      "${opt}.stateBackend.type"
+      ''one of "local", "pg"''
+    ];
+  };
+
   misspelled-option = {
     modules = with' { tag = [ "tag:ci" ]; };
     expect = [

@@ -16,24 +16,60 @@ let
     }
     // attrs;
 
+  # writeShellScriptBin's result; NixOS's makeJobScript renames it with overrideAttrs.
+  script =
+    name: text:
+    let
+      self = drv name {
+        inherit text;
+        meta.mainProgram = name;
+        overrideAttrs = f: self // f self;
+      };
+    in
+    self;
+
+  # Named as nixpkgs' mkProvider names them (pname = the repository).
   providers = {
     tailscale_tailscale = drv "terraform-provider-tailscale-0.29.2" { version = "0.29.2"; };
+    hashicorp_local = drv "terraform-provider-local-2.9.0" { version = "2.9.0"; };
     hashicorp_random = drv "terraform-provider-random-3.7.2" { version = "3.7.2"; };
   };
 
+  # Shaped like nixpkgs' terraform/opentofu (pkgs/by-name/op/opentofu/package.nix): `plugins` is every
+  # provider (passthru), an empty plugin list gives the bare package, and the wrapper's buildCommand
+  # names the chosen plugins' store paths. `actualPlugins` (the name of the list there) records them
+  # for the tests.
   pluggable =
     pname: mainProgram:
-    drv "${pname}-1.0.0" {
-      inherit pname;
-      meta.mainProgram = mainProgram;
+    let
+      base = drv "${pname}-1.0.0" {
+        inherit pname withPlugins;
+        meta.mainProgram = mainProgram;
+        plugins = providers;
+      };
       withPlugins =
         f:
-        drv "${pname}-with-plugins-1.0.0" {
-          inherit pname;
-          meta.mainProgram = mainProgram;
-          plugins = f providers;
-        };
-    };
+        let
+          actualPlugins = f providers;
+        in
+        if actualPlugins == [ ] then
+          base
+        else
+          drv "${pname}-with-plugins-1.0.0" {
+            inherit pname actualPlugins;
+            meta.mainProgram = mainProgram;
+            plugins = providers;
+            buildCommand = ''
+              for providerDir in ${toString actualPlugins}
+              do
+                : # a wrapper per plugin file
+              done
+              makeWrapper "${base}/bin/${mainProgram}" "$out/bin/${mainProgram}" \
+                --set NIX_TERRAFORM_PLUGIN_DIR $out/libexec/terraform-providers
+            '';
+          };
+    in
+    base;
 in
 {
   inherit lib;
@@ -51,12 +87,10 @@ in
   opentofu = pluggable "opentofu" "tofu";
   terraform = pluggable "terraform" "terraform";
   terraform-providers = providers;
-  writeShellScriptBin =
-    name: text:
-    drv name {
-      inherit text;
-      meta.mainProgram = name;
-    };
+  writeShellScriptBin = script;
+  # A unit's `script` with enableStrictShellChecks (systemd-lib.nix, makeJobScript), e.g. nixpkgs'
+  # tailscaled-autoconnect.
+  writeShellApplication = { name, text, ... }: script name text;
   stdenv.hostPlatform = {
     system = "x86_64-linux";
     is64bit = true;
@@ -88,6 +122,10 @@ in
   gnugrep = drv "gnugrep-3.12" { };
   gnused = drv "gnused-4.9" { };
   kmod = drv "kmod-34" { }; # modprobe@.service (systemd.nix), whose serviceConfig NixOS checks
+  # services.tailscale (nixpkgs' tailscale.nix): its package and the autoconnect script's PATH.
+  tailscale = drv "tailscale-1.90.0" { meta.mainProgram = "tailscale"; };
+  jq = drv "jq-1.8.1" { meta.mainProgram = "jq"; };
+  procps = drv "procps-4.0.5" { };
   shadow = drv "shadow-4.18.0" { };
   util-linux = drv "util-linux-2.41" { };
 }

@@ -3,9 +3,9 @@
 #
 #   nixos = null              stub declarations of the NixOS options the module sets (nixos-stubs.nix);
 #   nixos = <nixpkgs>/nixos   NixOS's real systemd, activation-script, assertions and system.build
-#                             modules (then `lib` must be that tree's lib), plus stubs for the rest of
-#                             the system (nixos-host-stubs.nix). Only this host type-checks units the
-#                             way NixOS does and renders the unit files a user gets.
+#                             modules and services.tailscale (then `lib` must be that tree's lib), plus
+#                             stubs for the rest of the system (nixos-host-stubs.nix). Only this host
+#                             type-checks units the way NixOS does and renders the unit files a user gets.
 {
   lib,
   nixos ? null,
@@ -23,6 +23,8 @@ let
         "system/build.nix"
         "system/boot/systemd.nix"
         "system/activation/activation-script.nix"
+        "misc/meta.nix" # meta.maintainers, which tailscale.nix sets
+        "services/networking/tailscale.nix"
       ]
       ++ [ ./nixos-host-stubs.nix ]
     else

@@ -83,6 +83,46 @@ let
     where:
     "${where} has the top-level field \"nodeVisibility\", which the Tailscale policy file format does not define (known: acls, attrConfig, autoApprovers, defaultSrcPosture, derpMap, disableIPv4, grants, groups, hosts, ipsets, nodeAttrs, oneCGNATRoute, postures, randomizeClientPort, ssh, sshTests, tagOwners, tests). The Tailscale API refuses unknown fields (json: unknown field \"nodeVisibility\"), so check the spelling; if Tailscale has added the field since, ignore this warning.";
 
+  # main.tf.json of a renderer input, as the module writes it (equal store paths: equal bytes).
+  rendered = input: builtins.toFile "main.tf.json" (render.toJSON input);
+  ciKey = {
+    tags = [ "tag:ci" ];
+  };
+
+  # A service of the host's own that gets a key, as a user would declare it.
+  consumer = {
+    systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
+  };
+  delivering = extra: with' extra ++ [ consumer ];
+  tailscaleOn = {
+    services.tailscale.enable = true;
+  };
+  managerUnit = [ "tailscale-manager.service" ];
+  keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
+
+  # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
+  vmMachine =
+    file:
+    sys [
+      ../vm/common.nix
+      (import file).nodes.machine
+      {
+        # checks/vm/standin-provider.nix's package; NixOS's specialisation option, unused here.
+        config._module.args.standin = fakePkgs.writeShellScriptBin "standin-tailnet" "";
+        options.specialisation = lib.mkOption {
+          type = lib.types.attrsOf lib.types.anything;
+          default = { };
+        };
+      }
+    ];
+
+  pg = extra: {
+    stateBackend = lib.recursiveUpdate {
+      type = "pg";
+      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+    } extra;
+  };
+
   # What a configuration contributes to the system, by name.
   footprint = c: {
     services = builtins.attrNames c.systemd.services;
@@ -178,15 +218,20 @@ in
   };
 
   # The per-key option defaults written in module.nix equal render.nix's (tags and recreateIfInvalid
-  # come from the top-level options, whose defaults are render's too).
+  # come from the top-level options, whose defaults are render's too). The key-delivery options
+  # become the renderer's `file` (no file by default: testNoKeyWritesAFileByDefault).
   testKeyDefaultsMatchRenderer = {
     expr = removeAttrs keyDefaults [
       "tags"
       "recreateIfInvalid"
+      "writeFile"
+      "path"
+      "loadCredentialFor"
     ];
     expected = removeAttrs render.defaults.key [
       "tags"
       "recreateIfInvalid"
+      "file"
     ];
   };
 
@@ -201,9 +246,18 @@ in
         recreateIfInvalid = o.recreateIfInvalid.default;
         tags = o.tags.default;
         settings = o.settings.default;
+        stateBackend = {
+          type = o.stateBackend.type.default;
+          schemaName = o.stateBackend.pg.schemaName.default;
+        };
       };
     expected = {
-      inherit (render.defaults) tailnet providerVersion settings;
+      inherit (render.defaults)
+        tailnet
+        providerVersion
+        settings
+        stateBackend
+        ;
       inherit (render.defaults.key) recreateIfInvalid tags;
     };
   };
@@ -473,7 +527,7 @@ in
       in
       {
         inherit (p) pname;
-        plugins = map (x: x.name) p.plugins;
+        plugins = map (x: x.name) p.actualPlugins;
         bin = exampleSys.services.tailscale-manager.terraformBin;
       };
     expected = {
@@ -493,6 +547,428 @@ in
   testDefaultPackageIsThisRepositorysRunner = {
     expr = lib.hasSuffix "/nix/package.nix" exampleSys.services.tailscale-manager.package.calledWith.path;
     expected = true;
+  };
+
+  # ---- key delivery -------------------------------------------------------------------------------
+
+  testNoKeyWritesAFileByDefault = {
+    expr = {
+      inherit (exampleSys.services.tailscale-manager.keys.managed_key) writeFile loadCredentialFor;
+      inherit (exampleSys.services.tailscale) authKeyFile;
+      services = builtins.attrNames (removeAttrs exampleSys.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+    };
+    expected = {
+      writeFile = false;
+      loadCredentialFor = [ ];
+      authKeyFile = null;
+      services = [ "tailscale-manager" ];
+    };
+  };
+
+  # Two keys with files (implied by loadCredentialFor and authKeyForTailscaled), one without, and
+  # create_before_destroy on a key that has a file.
+  testKeyFilesRenderGolden08 = {
+    expr =
+      configOf (
+        delivering {
+          authKeyForTailscaled = "tailscaled";
+          keys = {
+            managed_key.loadCredentialFor = [ "ci-runner" ];
+            runners.ephemeral = true;
+            tailscaled = {
+              description = "this host";
+              tags = [ "tag:server" ];
+              reusable = false;
+            };
+          };
+          settings.resource.tailscale_tailnet_key.tailscaled.lifecycle.create_before_destroy = true;
+        }
+        ++ [ tailscaleOn ]
+      ) == golden "14-key-files";
+    expected = true;
+  };
+
+  testWriteFileAloneRendersTheFileOnly = {
+    expr =
+      let
+        c = sys (with' { keys.managed_key.writeFile = true; });
+      in
+      {
+        config =
+          c.system.build.tailscale-manager-config == rendered {
+            keys.managed_key = ciKey // {
+              file = keyFile "managed_key";
+            };
+          };
+        services = builtins.attrNames (removeAttrs c.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+        inherit (c.services.tailscale) authKeyFile;
+      };
+    expected = {
+      config = true;
+      services = [ "tailscale-manager" ];
+      authKeyFile = null;
+    };
+  };
+
+  testKeyPathFollowsStateDir = {
+    expr =
+      map (modules: (sys modules).services.tailscale-manager.keys.managed_key.path) [
+        [ example ]
+        (with' { stateDir = "/var/lib/ts/m"; })
+      ];
+    expected = [
+      "/var/lib/tailscale-manager/keys/managed_key"
+      "/var/lib/ts/m/keys/managed_key"
+    ];
+  };
+
+  # loadCredentialFor implies writeFile for its key; authKeyForTailscaled for the key it names only.
+  testWriteFileImplied = {
+    expr =
+      map
+        (modules: lib.mapAttrs (_: key: key.writeFile) (sys modules).services.tailscale-manager.keys)
+        [
+          (delivering {
+            keys = {
+              a.loadCredentialFor = [ "ci-runner" ];
+              b = { };
+            };
+          })
+          (
+            with' {
+              authKeyForTailscaled = "b";
+              keys = {
+                a = { };
+                b = { };
+              };
+            }
+            ++ [ tailscaleOn ]
+          )
+        ];
+    expected = [
+      {
+        a = true;
+        b = false;
+      }
+      {
+        a = false;
+        b = true;
+      }
+    ];
+  };
+
+  testConsumerGetsCredentialAndOrdering = {
+    expr =
+      let
+        service = (sys (delivering { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; })).systemd.services.ci-runner;
+      in
+      {
+        inherit (service) wants after;
+        inherit (service.serviceConfig) LoadCredential ExecStart;
+      };
+    expected = {
+      wants = managerUnit;
+      after = managerUnit;
+      LoadCredential = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
+      ExecStart = "/bin/true";
+    };
+  };
+
+  # Two keys for one service: two credentials, one ordering; a service listed twice counts once.
+  testTwoKeysForOneService = {
+    expr =
+      let
+        service =
+          (sys (delivering {
+            keys = {
+              a.loadCredentialFor = [
+                "ci-runner"
+                "ci-runner"
+              ];
+              b.loadCredentialFor = [ "ci-runner" ];
+            };
+          })).systemd.services.ci-runner;
+      in
+      {
+        inherit (service) wants after;
+        inherit (service.serviceConfig) LoadCredential;
+      };
+    expected = {
+      wants = managerUnit;
+      after = managerUnit;
+      LoadCredential = [
+        "tailscale-authkey-a:${keyFile "a"}"
+        "tailscale-authkey-b:${keyFile "b"}"
+      ];
+    };
+  };
+
+  # The service's own credentials stay (NixOS concatenates LoadCredential definitions).
+  testConsumerKeepsItsOwnCredentials = {
+    expr =
+      lib.sort lib.lessThan
+        (sys (
+          delivering { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; }
+          ++ [ { systemd.services.ci-runner.serviceConfig.LoadCredential = "token:/run/secrets/token"; } ]
+        )).systemd.services.ci-runner.serviceConfig.LoadCredential;
+    expected = [
+      "tailscale-authkey-managed_key:${keyFile "managed_key"}"
+      "token:/run/secrets/token"
+    ];
+  };
+
+  # Templates and escaped names are service names too.
+  testTemplateAndEscapedConsumers = {
+    expr =
+      let
+        c = sys (
+          with' {
+            keys.managed_key.loadCredentialFor = [
+              "gitlab-runner@"
+              "ci\\x2drunner@a:b"
+            ];
+          }
+        );
+      in
+      map (name: c.systemd.services.${name}.serviceConfig.LoadCredential) [
+        "gitlab-runner@"
+        "ci\\x2drunner@a:b"
+      ];
+    expected = [
+      [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ]
+      [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ]
+    ];
+  };
+
+  testAuthKeyForTailscaled = {
+    expr =
+      let
+        c = sys (with' { authKeyForTailscaled = "managed_key"; } ++ [ tailscaleOn ]);
+        autoconnect = c.systemd.services.tailscaled-autoconnect;
+      in
+      {
+        inherit (c.services.tailscale) authKeyFile;
+        orderedAfterManager = builtins.elem "tailscale-manager.service" autoconnect.after;
+        wantsManager = builtins.elem "tailscale-manager.service" autoconnect.wants;
+        # With NixOS's real services.tailscale this is the unit that runs `tailscale up`.
+        isNixpkgsUnit = !h.realNixos || autoconnect.serviceConfig.Type == "notify";
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+      };
+    expected = {
+      authKeyFile = keyFile "managed_key";
+      orderedAfterManager = true;
+      wantsManager = true;
+      isNixpkgsUnit = true;
+      failed = [ ];
+      warnings = [ ];
+    };
+  };
+
+  testDefaultTerraformPackageAddsLocalProviderForFiles = {
+    expr =
+      map (modules: map (p: p.name) (sys modules).services.tailscale-manager.terraformPackage.actualPlugins) [
+        [ example ]
+        (with' { keys.managed_key.writeFile = true; })
+      ];
+    expected = [
+      [ "terraform-provider-tailscale-0.29.2" ]
+      [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ]
+    ];
+  };
+
+  # A withPlugins package of your own that lacks hashicorp/local is noticed; one whose plugins
+  # cannot be told is not warned about.
+  testWarningWhenTerraformPackageLacksLocalProvider = {
+    expr =
+      lib.mapAttrs
+        (
+          _: package:
+          (sys (
+            with' {
+              keys.managed_key.writeFile = true;
+              terraformPackage = package;
+            }
+          )).warnings
+        )
+        {
+          missing = fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ]);
+          present = fakePkgs.opentofu.withPlugins (p: [
+            p.tailscale_tailscale
+            p.hashicorp_local
+          ]);
+          noPlugins = fakePkgs.terraform;
+          unreadable = fakePkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ]) // {
+            buildCommand = throw "unfree";
+          };
+        }
+      // {
+        noFiles = (sys (with' { terraformPackage = fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ]); })).warnings;
+      };
+    expected = {
+      missing = [
+        "services.tailscale-manager.terraformPackage has no plugin named terraform-provider-local (hashicorp/local), but a key writes its file (services.tailscale-manager.keys.managed_key.writeFile), so `init` will fail. Add it, e.g. services.tailscale-manager.terraformPackage = pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ]);."
+      ];
+      present = [ ];
+      noPlugins = [ ];
+      unreadable = [ ];
+      noFiles = [ ];
+    };
+  };
+
+  # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, the local provider.
+  testVmKeyFilesMachineEvaluates = {
+    expr =
+      let
+        c = vmMachine ../vm/key-files.nix;
+      in
+      {
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+        consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
+        plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
+        config =
+          c.system.build.tailscale-manager-config == rendered {
+            keys.managed_key = ciKey // {
+              file = keyFile "managed_key";
+            };
+          };
+      };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+      consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
+      plugins = [
+        "standin-tailnet"
+        "terraform-provider-local-2.9.0"
+      ];
+      config = true;
+    };
+  };
+
+  # ---- state in PostgreSQL ------------------------------------------------------------------------
+
+  testPgRendersGolden09 = {
+    expr = configOf (with' (pg { pg.schemaName = "tailscale_fleet"; })) == golden "15-pg-backend";
+    expected = true;
+  };
+
+  testPgExecStartHasWorkspaceAndKeep = {
+    expr = map (modules: (svc modules).ExecStart) [
+      (with' (pg { }))
+      (with' (pg { pg.workspace = "host-a"; }))
+    ];
+    expected = [
+      "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf (with' (pg { }))} --terraform ${tofu} --backup-count 5 --on-failure keep --workspace default"
+      "${exe} apply --state-dir /var/lib/tailscale-manager --config ${configOf (with' (pg { }))} --terraform ${tofu} --backup-count 5 --on-failure keep --workspace host-a"
+    ];
+  };
+
+  # The connection string's path reaches systemd only as LoadCredential=, never ExecStart or main.tf.json.
+  testPgConnectionStringOnlyThroughLoadCredential = {
+    expr =
+      let
+        service = svc (with' (pg { }));
+      in
+      {
+        inherit (service) LoadCredential;
+        inExecStart = hasInfix "tailscale-manager-pg" service.ExecStart;
+        inConfig = hasInfix "tailscale-manager-pg" (builtins.readFile ../render/15-pg-backend.json);
+      };
+    expected = {
+      LoadCredential = [
+        "tailscale-oauth:/run/secrets/tailscale-oauth"
+        "pg-conn-str:/run/secrets/tailscale-manager-pg"
+      ];
+      inExecStart = false;
+      inConfig = false;
+    };
+  };
+
+  testPgOnFailureDefaultsToKeep = {
+    expr = map (modules: (sys modules).services.tailscale-manager.onFailure) [
+      [ example ]
+      (with' (pg { }))
+      (with' (pg { } // { onFailure = "keep"; }))
+    ];
+    expected = [
+      "restore"
+      "keep"
+      "keep"
+    ];
+  };
+
+  # Ordered after the database server only when it runs on this host.
+  testPgOrderingFollowsLocalPostgresql = {
+    expr =
+      map
+        (
+          modules:
+          let
+            unit = unitOf modules;
+          in
+          {
+            inherit (unit) wants after;
+          }
+        )
+        [
+          (with' (pg { }))
+          (with' (pg { }) ++ [ { services.postgresql.enable = true; } ])
+          (with' { } ++ [ { services.postgresql.enable = true; } ])
+        ];
+    expected = [
+      {
+        wants = [ "network-online.target" ];
+        after = [ "network-online.target" ];
+      }
+      {
+        wants = [
+          "network-online.target"
+          "postgresql.service"
+        ];
+        after = [
+          "network-online.target"
+          "postgresql.service"
+        ];
+      }
+      {
+        wants = [ "network-online.target" ];
+        after = [ "network-online.target" ];
+      }
+    ];
+  };
+
+  testPgCliWrapper = {
+    expr = (builtins.head (h.addedPackages (sys (with' (pg { pg.workspace = "host-a"; }))))).text;
+    expected = ''
+      export TAILSCALE_MANAGER_BACKUP_COUNT=5
+      export TAILSCALE_MANAGER_CONFIG=${configOf (with' (pg { }))}
+      export TAILSCALE_MANAGER_CREDENTIALS_FILE=/run/secrets/tailscale-oauth
+      export TAILSCALE_MANAGER_ON_FAILURE=keep
+      export TAILSCALE_MANAGER_PG_CONNECTION_FILE=/run/secrets/tailscale-manager-pg
+      export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
+      export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
+      export TAILSCALE_MANAGER_WORKSPACE=host-a
+      exec ${exe} "$@"
+    '';
+  };
+
+  testPgWithKeyFilesHasNoFailedAssertions = {
+    expr =
+      let
+        c = sys (delivering (pg { } // { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; }));
+      in
+      {
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+      };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+    };
   };
 
   # ---- bad inputs: every case fails; assertion cases also carry their message ----------------------
@@ -545,6 +1021,24 @@ in
         settings.resource.tailscale_acl.policy.lifecycle.prevent_destroy = true;
       })
       (with' { settings.resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ]; })
+      (with' {
+        keys.managed_key.loadCredentialFor = [
+          "gitlab-runner@"
+          "a:b.c_d-e"
+        ];
+      })
+      (with' { keys.managed_key.loadCredentialFor = [ (lib.concatStrings (lib.genList (_: "x") 247)) ]; })
+      (
+        with' { authKeyForTailscaled = "managed_key"; }
+        ++ [
+          tailscaleOn
+          { services.tailscale.authKeyParameters.ephemeral = null; }
+        ]
+      )
+      (with' (pg { pg.schemaName = lib.concatStrings (lib.genList (_: "s") 63); }))
+      (with' (pg { pg.workspace = "host-01.eu_2"; }))
+      (with' { stateBackend.pg.connectionStringFile = "/run/secrets/unused"; })
+      (with' { settings.resource.local_sensitive_file.mine.lifecycle.create_before_destroy = true; })
     ];
     expected = true;
   };

@@ -5,9 +5,9 @@
 # tailscale-manager sets (systemd.services/paths/timers, assertions, warnings, activation scripts,
 # system.build) is declared by the real modules, not here.
 #
-# Later additions to the module (a dedicated system user, PostgreSQL state, wiring services.tailscale)
-# extend this file: `users.users`/`users.groups` already take any user or group attributes, and
-# options such as `services.postgresql.enable` belong here as plain stubs.
+# nixpkgs' real services.tailscale module (networking/tailscale.nix) is evaluated too; the options it
+# reads or sets outside systemd are stubbed here (networking.*, security.wrapperDir). Of PostgreSQL,
+# only `services.postgresql.enable` is read, so it is a plain stub.
 { lib, pkgs, ... }:
 let
   inherit (lib) mkOption types;
@@ -41,20 +41,32 @@ in
     environment.variables = attrs;
     i18n.imperativeLocale = value false;
     ids = attrs;
+    networking.dhcpcd.denyInterfaces = list;
+    networking.firewall.allowedUDPPorts = list;
+    networking.firewall.checkReversePath = value true;
+    networking.networkmanager.enable = value false;
     networking.proxy.envVars = attrs;
+    networking.resolvconf.enable = value false;
+    networking.useNetworkd = value false;
     nix.enable = value true;
     security.pam.services = attrs;
     security.polkit.enable = value false;
+    security.wrapperDir = value "/run/wrappers/bin";
     services.dbus.enable = value false;
     services.logrotate.settings = attrs;
     services.openssh.enable = value false;
     services.openssh.package = value null;
+    services.postgresql.enable = mkOption {
+      type = types.bool;
+      default = false;
+    };
     system.activatable = value true;
     system.etc.overlay.enable = value false;
     system.fsPackages = list;
     system.nssDatabases = attrs;
     system.nssModules = list;
     system.requiredKernelConfig = list;
+    systemd.network.networks = attrs;
     systemd.tmpfiles.rules = list;
     systemd.user = attrs;
     time.timeZone = value null;

@@ -1,6 +1,6 @@
-# The few NixOS options the module sets, declared with NixOS's own names and close to NixOS's types, so
-# that lib.evalModules (with _module.check on) rejects anything the module sets that NixOS would not
-# have. Unit bodies (serviceConfig, pathConfig, timerConfig) stay free-form, as in NixOS.
+# The few NixOS options the module sets or reads, declared with NixOS's own names and close to NixOS's
+# types, so that lib.evalModules (with _module.check on) rejects anything the module sets that NixOS
+# would not have. Unit bodies (serviceConfig, pathConfig, timerConfig) stay free-form, as in NixOS.
 { lib, ... }:
 let
   inherit (lib) mkOption types;
@@ -8,10 +8,27 @@ let
     type = types.listOf types.str;
     default = [ ];
   };
+  # nixos/lib/systemd-unit-options.nix, unitOption: lists from several definitions are concatenated
+  # (LoadCredential from two modules), other values must agree.
+  unitOption = lib.mkOptionType {
+    name = "systemd option";
+    merge =
+      loc: defs:
+      if lib.any (def: builtins.isList def.value) defs then
+        lib.concatMap (def: lib.toList def.value) defs
+      else
+        lib.mergeEqualOption loc defs;
+  };
   unitSection = mkOption {
-    type = types.attrsOf types.anything;
+    type = types.attrsOf unitOption;
     default = { };
   };
+  nullOr =
+    type:
+    mkOption {
+      type = types.nullOr type;
+      default = null;
+    };
   # Subset of nixos/lib/systemd-unit-options.nix (names checked against it).
   unit = extra: {
     options = {
@@ -108,6 +125,33 @@ in
     environment.systemPackages = mkOption {
       type = types.listOf types.package;
       default = [ ];
+    };
+
+    # The options of nixos/modules/services/networking/tailscale.nix that the module reads or sets,
+    # with nixpkgs' types and defaults (the real module runs against NixOS's real modules).
+    services.tailscale = {
+      enable = mkOption {
+        type = types.bool;
+        default = false;
+      };
+      authKeyFile = nullOr types.path;
+      authKeyParameters = mkOption {
+        type = types.submodule {
+          options = {
+            ephemeral = nullOr types.bool;
+            preauthorized = nullOr types.bool;
+            baseURL = nullOr types.str;
+          };
+        };
+        default = { };
+      };
+      extraUpFlags = strList;
+    };
+
+    # nixos/modules/services/databases/postgresql.nix: only whether the server runs on this host.
+    services.postgresql.enable = mkOption {
+      type = types.bool;
+      default = false;
     };
   };
 }

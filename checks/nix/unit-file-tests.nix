@@ -19,6 +19,33 @@ let
 
   golden = name: builtins.readFile (./golden + "/${name}");
   config = h.nixos [ example ];
+
+  # The lines `Key=…` of a unit file of a configuration (any unit, not only this module's).
+  unitLines =
+    modules: unit: key:
+    builtins.filter (lib.hasPrefix "${key}=") (lines (h.nixos modules).systemd.units.${unit}.text);
+
+  delivering = [
+    example
+    {
+      services.tailscale.enable = true;
+      services.tailscale-manager = {
+        authKeyForTailscaled = "managed_key";
+        keys.managed_key.loadCredentialFor = [ "ci-runner" ];
+      };
+      systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
+    }
+  ];
+  pg = [
+    example
+    {
+      services.postgresql.enable = true;
+      services.tailscale-manager.stateBackend = {
+        type = "pg";
+        pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+      };
+    }
+  ];
 in
 {
   testServiceFileGolden = {
@@ -132,5 +159,64 @@ in
       ${config.system.activationScripts.tailscale-manager.text}
     '' config.system.activationScripts.script;
     expected = true;
+  };
+
+  # ---- key delivery and PostgreSQL, as the unit files say them ------------------------------------
+
+  # A consumer's credential and ordering; the key's value itself is in no unit file.
+  testConsumerUnitLines = {
+    expr = map (unitLines delivering "ci-runner.service") [
+      "LoadCredential"
+      "Wants"
+      "After"
+    ];
+    expected = [
+      [ "LoadCredential=tailscale-authkey-managed_key:/var/lib/tailscale-manager/keys/managed_key" ]
+      [ "Wants=tailscale-manager.service" ]
+      [ "After=tailscale-manager.service" ]
+    ];
+  };
+
+  # nixpkgs' own tailscaled-autoconnect.service (its script runs `tailscale up`) after the manager.
+  testAutoconnectUnitLines = {
+    expr = map (unitLines delivering "tailscaled-autoconnect.service") [
+      "After"
+      "Wants"
+      "Type"
+    ];
+    expected = [
+      [ "After=tailscaled.service tailscale-manager.service" ]
+      [ "Wants=tailscaled.service tailscale-manager.service" ]
+      [ "Type=notify" ]
+    ];
+  };
+
+  # The manager's own unit is unchanged by delivering keys (only main.tf.json differs).
+  testDeliveryLeavesManagerUnitAlone = {
+    expr =
+      lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) (lines (h.unitFiles delivering)."tailscale-manager.service")
+      == lib.filter (line: !(lib.hasPrefix "ExecStart=" line)) serviceLines;
+    expected = true;
+  };
+
+  testPgUnitLines = {
+    expr = map (unitLines pg "tailscale-manager.service") [
+      "LoadCredential"
+      "After"
+      "Wants"
+    ];
+    expected = [
+      [
+        "LoadCredential=tailscale-oauth:/run/secrets/tailscale-oauth"
+        "LoadCredential=pg-conn-str:/run/secrets/tailscale-manager-pg"
+      ]
+      [ "After=network-online.target postgresql.service" ]
+      [ "Wants=network-online.target postgresql.service" ]
+    ];
+  };
+
+  testPgNoNixosWarnings = {
+    expr = (h.nixos pg).warnings ++ (h.nixos delivering).warnings;
+    expected = [ ];
   };
 }

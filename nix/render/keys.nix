@@ -9,6 +9,7 @@ let
     preauthorized = true;
     expiry = null; # seconds; null leaves it to the API (90 days)
     recreateIfInvalid = "always";
+    file = null; # where key-files.nix keeps the key's value; null: nowhere
   };
 
   renderKey =

@@ -1,6 +1,7 @@
 # `settings`: free-form Terraform JSON merged on top of what the other parts render. It may add
 # attributes anywhere (other resources, a lifecycle block on a managed key, more required_providers)
-# but may not change a rendered value, and may not declare a backend.
+# but may not change a rendered value, and may not declare a backend (state-backend.nix renders it,
+# and a connection string written here would end up in the store).
 let
   # Leaves of `extra` that would replace a different rendered value.
   conflicts =
@@ -39,7 +40,7 @@ let
         "terraform"
         name
       ];
-      message = "is not supported: the runner backs up and restores the local terraform.tfstate in its state directory, which a ${name} block would bypass; remove it.";
+      message = "is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a ${name} block would hide; remove it, and set stateBackend (\"local\" or \"pg\") instead.";
     }) (builtins.filter (name: builtins.isAttrs terraformBlock && terraformBlock ? ${name}) [
       "backend"
       "cloud"
