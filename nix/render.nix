@@ -26,7 +26,8 @@
 #
 # Each concern is one part in render/, rendering its own attributes from the input; `settings` is
 # merged on top of their union. A new concern (another kind of resource) is a new part in `parts`.
-# A part may also list `problems` of the input's `settings` that only it knows about.
+# A part names the input fields it renders from (`from`, for messages about `settings`), and may also
+# list `problems` of the input's `settings` that only it knows about.
 let
   parts = [
     (import ./render/provider.nix)
@@ -68,6 +69,31 @@ let
 
   base = input: builtins.foldl' (acc: part: union acc (part.render input)) { } parts;
 
+  hasPath =
+    path: value:
+    path == [ ]
+    || (
+      builtins.isAttrs value
+      && value ? ${builtins.head path}
+      && hasPath (builtins.tail path) value.${builtins.head path}
+    );
+
+  # The input fields whose parts render something at `path` of the result, each once. A part's `from`
+  # is a list, or a function of the path for a part that renders from several fields.
+  renderedFrom =
+    input: path:
+    builtins.foldl' (acc: field: if builtins.elem field acc then acc else acc ++ [ field ]) [ ] (
+      builtins.concatMap (
+        part:
+        if !(hasPath path (part.render input)) then
+          [ ]
+        else if builtins.isFunction part.from then
+          part.from path
+        else
+          part.from
+      ) parts
+    );
+
   # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings:
   # what settings.nix finds, then, when settings is an attribute set at all, what each part finds (a
   # part may refuse settings that would fight what it renders: dns.nix the older DNS resources,
@@ -76,7 +102,7 @@ let
     input:
     let
       full = complete input;
-      general = settings.problems (base full) full.settings;
+      general = settings.problems (base full) (renderedFrom full) full.settings;
     in
     if builtins.isAttrs full.settings then
       general ++ builtins.concatMap (part: (part.problems or (_: [ ])) full) parts

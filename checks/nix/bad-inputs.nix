@@ -201,14 +201,14 @@ in
   settings-override-tailnet = {
     modules = with' { settings.provider.tailscale.tailnet = "example.com"; };
     expect = [
-      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from tailnet, providerVersion and keys; set those instead''
+      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from tailnet; set it instead''
     ];
     assertion = true;
   };
   settings-override-key-flag = {
     modules = with' { settings.resource.tailscale_tailnet_key.managed_key.reusable = false; };
     expect = [
-      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true"
+      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true that tailscale-manager renders from keys; set it instead"
     ];
     assertion = true;
   };

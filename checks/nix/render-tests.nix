@@ -205,7 +205,45 @@ in
 
   testExtraConfigConflictMessage = {
     expr = (builtins.head (render.problems (withExtra { provider.tailscale.tailnet = "x"; }))).message;
-    expected = ''would replace the value "-" that tailscale-manager renders from tailnet, providerVersion and keys; set those instead of overriding the value in settings.'';
+    expected = ''would replace the value "-" that tailscale-manager renders from tailnet; set it instead of overriding the value in settings.'';
+  };
+
+  # The message names the input fields that render the value, whichever part renders it.
+  testConflictMessageNamesWhatRendersTheValue = {
+    expr =
+      map
+        (
+          settings:
+          map (p: p.message) (
+            render.problems {
+              keys.ci = fileKey;
+              acl = { inherit policy; };
+              dns = { };
+              monitorDevices = true;
+              stateBackend.type = "pg";
+              inherit settings;
+            }
+          )
+        )
+        [
+          { terraform.required_providers.tailscale.version = "0.1"; }
+          { resource.local_sensitive_file.ci.filename = "/tmp/k"; }
+          { resource.tailscale_acl.policy.acl = "{}x"; }
+          { resource.tailscale_dns_configuration.dns.magic_dns = false; }
+          { data.tailscale_devices.all = [ ]; }
+          {
+            resource = { };
+            terraform.required_providers = "x";
+          }
+        ];
+    expected = [
+      [ ''would replace the value "~> 0.29" that tailscale-manager renders from providerVersion; set it instead of overriding the value in settings.'' ]
+      [ ''would replace the value "/var/lib/tm/keys/ci" that tailscale-manager renders from keys; set it instead of overriding the value in settings.'' ]
+      [ ''would replace the value "{\"tagOwners\":{\"tag:ci\":[\"autogroup:admin\"]}}" that tailscale-manager renders from acl; set it instead of overriding the value in settings.'' ]
+      [ "would replace the value true that tailscale-manager renders from dns; set it instead of overriding the value in settings." ]
+      [ "would replace the value {} that tailscale-manager renders from monitorDevices; set it instead of overriding the value in settings." ]
+      [ ''would replace the value {"local":{"source":"hashicorp/local","version":"~> 2.2"},"tailscale":{"source":"tailscale/tailscale","version":"~> 0.29"}} that tailscale-manager renders from providerVersion and keys; set those instead of overriding the value in settings.'' ]
+    ];
   };
 
   testBackendAndCloudRefused = {

@@ -31,6 +31,7 @@ let
   flag = name: value: if value then { ${name} = true; } else { };
 in
 {
+  from = [ "acl" ];
   defaults = { inherit acl; };
 
   render =

@@ -7,6 +7,7 @@
 # (provider v0.29.2, data_source_devices.go; tailscale-client-go-v2 v2.9.0, devices.go). One block for
 # all tags, because the client keys filters by name, so a second `tags` block would replace the first.
 {
+  from = [ "monitorDevices" ];
   defaults.monitorDevices = false;
 
   render =

@@ -46,6 +46,7 @@ let
   };
 in
 {
+  from = [ "dns" ];
   defaults = {
     dns = null; # null: DNS is not managed
     inherit dnsConfiguration nameserver;

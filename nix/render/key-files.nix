@@ -109,6 +109,8 @@ let
     if builtins.isAttrs resources then onFile ++ forcedOnFile else [ ];
 in
 {
+  # The keys' `file`.
+  from = [ "keys" ];
   defaults = { };
 
   # No key with a file, no local provider at all.

@@ -30,6 +30,7 @@ let
     // (if k.expiry == null then { } else { inherit (k) expiry; });
 in
 {
+  from = [ "keys" ];
   defaults = {
     keys = { };
     inherit key;

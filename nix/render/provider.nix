@@ -1,6 +1,7 @@
 # The Tailscale provider: which one terraform installs, and which tailnet it manages. Credentials are
 # never rendered: the runner hands them to terraform through the environment.
 {
+  from = path: if builtins.head path == "provider" then [ "tailnet" ] else [ "providerVersion" ];
   defaults = {
     tailnet = "-"; # the OAuth client's own tailnet
     providerVersion = "~> 0.29";

@@ -3,9 +3,22 @@
 # but may not change a rendered value, and may not declare a backend (state-backend.nix renders it,
 # and a connection string written here would end up in the store).
 let
-  # Leaves of `extra` that would replace a different rendered value.
+  # "a", "a and b", "a, b and c".
+  enumerate =
+    names:
+    let
+      n = builtins.length names;
+      init = builtins.genList (i: builtins.elemAt names i) (n - 1);
+    in
+    if n < 2 then
+      builtins.concatStringsSep "" names
+    else
+      builtins.concatStringsSep ", " init + " and " + builtins.elemAt names (n - 1);
+
+  # Leaves of `extra` that would replace a different rendered value; `from path` names the input
+  # fields rendering the value there.
   conflicts =
-    path: rendered: extra:
+    from: path: rendered: extra:
     builtins.concatLists (
       map (
         name:
@@ -17,14 +30,20 @@ let
         if !(rendered ? ${name}) then
           [ ]
         else if builtins.isAttrs r && builtins.isAttrs e then
-          conflicts here r e
+          conflicts from here r e
         else if r == e then
           [ ]
         else
           [
             {
               path = here;
-              message = "would replace the value ${builtins.toJSON r} that tailscale-manager renders from tailnet, providerVersion and keys; set those instead of overriding the value in settings.";
+              message =
+                let
+                  fields = from here;
+                in
+                "would replace the value ${builtins.toJSON r} that tailscale-manager renders from ${enumerate fields}; set ${
+                  if builtins.length fields == 1 then "it" else "those"
+                } instead of overriding the value in settings.";
             }
           ]
       ) (builtins.attrNames extra)
@@ -61,9 +80,10 @@ in
 {
   defaults.settings = { };
 
-  # Everything wrong with `extra` on top of `rendered`, as { path; message; } (path relative to settings).
+  # Everything wrong with `extra` on top of `rendered`, as { path; message; } (path relative to settings);
+  # `from path` names the input fields that render the value at `path`.
   problems =
-    rendered: extra:
+    rendered: from: extra:
     if !(builtins.isAttrs extra) then
       [
         {
@@ -72,7 +92,7 @@ in
         }
       ]
     else
-      backendProblems extra ++ conflicts [ ] rendered extra;
+      backendProblems extra ++ conflicts from [ ] rendered extra;
 
   inherit merge;
 }

@@ -8,6 +8,7 @@ let
   };
 in
 {
+  from = [ "stateBackend" ];
   defaults = { inherit stateBackend; };
 
   render =
