@@ -567,7 +567,7 @@ in
 
   # Two keys with files (implied by loadCredentialFor and authKeyForTailscaled), one without, and
   # create_before_destroy on a key that has a file.
-  testKeyFilesRenderGolden08 = {
+  testKeyFilesRenderGolden14 = {
     expr =
       configOf (
         delivering {
@@ -851,7 +851,7 @@ in
 
   # ---- state in PostgreSQL ------------------------------------------------------------------------
 
-  testPgRendersGolden09 = {
+  testPgRendersGolden15 = {
     expr = configOf (with' (pg { pg.schemaName = "tailscale_fleet"; })) == golden "15-pg-backend";
     expected = true;
   };
