@@ -99,23 +99,37 @@ let
   # store path (pkgs/by-name/op/opentofu/package.nix and terraform's: `for providerDir in
   # ${toString actualPlugins}`, then `--set NIX_TERRAFORM_PLUGIN_DIR`), and nixpkgs names a provider
   # after its repository (terraform-providers/default.nix, mkProvider: `pname = repo`), here
-  # terraform-provider-local. Reading the script can throw (an unfree terraform not allowed), which
-  # building would too; then nothing can be told.
+  # terraform-provider-local; the package's `plugins` are nixpkgs' providers, each attribute named
+  # <owner>_<repo without terraform-provider->. A plugin that is none of them (a package of your own,
+  # which may hold any providers) makes it null, and so does a script that cannot be read (an unfree
+  # terraform not allowed: building would fail too).
   hasLocalProvider =
     package:
     let
       attempt = builtins.tryEval (package.buildCommand or null);
       script = builtins.unsafeDiscardStringContext attempt.value;
+      pluginLine = builtins.match ".*for providerDir in ([^\n]*)\n.*" script;
+      # Each plugin's package name, without store directory, hash and version.
+      names = map (path: (builtins.parseDrvName (builtins.substring 33 (-1) (baseNameOf path))).name) (
+        builtins.filter (word: word != "") (lib.splitString " " (builtins.head pluginLine))
+      );
+      nixpkgsNames = map (attr: "terraform-provider-${lib.last (lib.splitString "_" attr)}") (
+        builtins.attrNames (package.plugins or { })
+      );
     in
     if
       !attempt.success
       || !builtins.isString attempt.value
       || !lib.hasInfix "NIX_TERRAFORM_PLUGIN_DIR" script
+      || pluginLine == null
     then
       null
+    else if builtins.elem "terraform-provider-local" names then
+      true
+    else if builtins.all (name: builtins.elem name nixpkgsNames) names then
+      false
     else
-      builtins.match ".*${lib.escapeRegex builtins.storeDir}/[0-9a-z]{32}-terraform-provider-local-[0-9].*" script
-      != null;
+      null;
 
   tailscaleKey = cfg.authKeyForTailscaled;
   tailscaleParameters = lib.filterAttrs (_: value: value != null) (

@@ -276,8 +276,8 @@ in
         Terraform or OpenTofu, with the providers built by Nix, so `init` never downloads anything:
         the Tailscale provider, and `hashicorp/local` when a key writes its file
         (`keys.<name>.writeFile`, also implied by `loadCredentialFor` and `authKeyForTailscaled`).
-        A package you set must contain both then; evaluation warns when a `withPlugins` package
-        lacks `hashicorp/local`. The default, OpenTofu, is free software; `pkgs.terraform` is unfree
+        A package you set must contain both then; evaluation warns when a `withPlugins` package of
+        nixpkgs' providers lacks `hashicorp/local`. The default, OpenTofu, is free software; `pkgs.terraform` is unfree
         (BUSL-1.1) and needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
       '';
     };

@@ -100,6 +100,12 @@ let
   managerUnit = [ "tailscale-manager.service" ];
   keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
 
+  # checks/vm/standin-provider.nix's package: one package, named after no nixpkgs provider, holding
+  # the tailscale/tailscale and hashicorp/local stand-ins; its program is standin-tailnet.
+  standinPackage = fakePkgs.writeShellScriptBin "terraform-provider-tailscale-standin-0.29.2" "" // {
+    meta.mainProgram = "standin-tailnet";
+  };
+
   # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
   vmMachine =
     file:
@@ -107,8 +113,8 @@ let
       ../vm/common.nix
       (import file).nodes.machine
       {
-        # checks/vm/standin-provider.nix's package; NixOS's specialisation option, unused here.
-        config._module.args.standin = fakePkgs.writeShellScriptBin "standin-tailnet" "";
+        # The stand-in package; NixOS's specialisation option, unused here.
+        config._module.args.standin = standinPackage;
         options.specialisation = lib.mkOption {
           type = lib.types.attrsOf lib.types.anything;
           default = { };
@@ -780,8 +786,8 @@ in
     ];
   };
 
-  # A withPlugins package of your own that lacks hashicorp/local is noticed; one whose plugins
-  # cannot be told is not warned about.
+  # A withPlugins package of nixpkgs' providers that lacks hashicorp/local is noticed; one whose
+  # plugins cannot be told is not warned about.
   testWarningWhenTerraformPackageLacksLocalProvider = {
     expr =
       lib.mapAttrs
@@ -804,6 +810,12 @@ in
           unreadable = fakePkgs.terraform.withPlugins (p: [ p.tailscale_tailscale ]) // {
             buildCommand = throw "unfree";
           };
+          # A plugin package that is not one of nixpkgs' providers may hold hashicorp/local.
+          notNixpkgs = fakePkgs.opentofu.withPlugins (_: [ standinPackage ]);
+          notNixpkgsNextToNixpkgs = fakePkgs.opentofu.withPlugins (p: [
+            p.tailscale_tailscale
+            standinPackage
+          ]);
         }
       // {
         noFiles = (sys (with' { terraformPackage = fakePkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ]); })).warnings;
@@ -815,11 +827,14 @@ in
       present = [ ];
       noPlugins = [ ];
       unreadable = [ ];
+      notNixpkgs = [ ];
+      notNixpkgsNextToNixpkgs = [ ];
       noFiles = [ ];
     };
   };
 
-  # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, the local provider.
+  # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, no warning about
+  # hashicorp/local (the stand-in package holds it).
   testVmKeyFilesMachineEvaluates = {
     expr =
       let
@@ -841,10 +856,8 @@ in
       failed = [ ];
       warnings = [ ];
       consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
-      plugins = [
-        "standin-tailnet"
-        "terraform-provider-local-2.9.0"
-      ];
+      # common.nix's: the stand-in package alone, which holds hashicorp/local too.
+      plugins = [ "terraform-provider-tailscale-standin-0.29.2" ];
       config = true;
     };
   };

@@ -7,23 +7,12 @@
   name = "tailscale-manager-key-files";
 
   nodes.machine =
+    { lib, ... }:
     {
-      lib,
-      pkgs,
-      standin,
-      ...
-    }:
-    {
-      # The stand-in Tailscale provider, and nixpkgs' own hashicorp/local for the key file.
-      services.tailscale-manager = {
-        terraformPackage = lib.mkForce (
-          pkgs.opentofu.withPlugins (p: [
-            standin
-            p.hashicorp_local
-          ])
-        );
-        keys.managed_key.loadCredentialFor = [ "key-consumer" ];
-      };
+      # terraformPackage stays common.nix's: the stand-in package holds hashicorp/local (2.9.0) next
+      # to the Tailscale stand-in, so the key file needs no nixpkgs provider (which would claim the
+      # same directory in withPlugins' tree).
+      services.tailscale-manager.keys.managed_key.loadCredentialFor = [ "key-consumer" ];
 
       # A consumer that proves what it was given without printing it: the SHA-256 of its credential.
       systemd.services.key-consumer = {
