@@ -122,6 +122,29 @@ let
       }
     ];
 
+  # Golden 13 as module options: the keys of golden 02 and the tailnet around them.
+  golden13Options = {
+    keys = severalKeys;
+    acl = {
+      inherit (golden08Input.acl) policy;
+      overwriteExisting = true;
+    };
+    dns = {
+      nameservers = [ "9.9.9.9" ];
+      splitDns."corp.example.com" = [ "10.0.0.53" ];
+      searchPaths = [ "corp.example.com" ];
+    };
+    monitorDevices.tags = [ "tag:server" ];
+  };
+  # The same with two keys keeping a file: one delivered to a service, one to this host's
+  # tailscaled (with `delivering` and `tailscaleOn`).
+  everything = golden13Options // {
+    keys = severalKeys // {
+      managed_key.loadCredentialFor = [ "ci-runner" ];
+    };
+    authKeyForTailscaled = "servers";
+  };
+
   pg = extra: {
     stateBackend = lib.recursiveUpdate {
       type = "pg";
@@ -1156,20 +1179,7 @@ in
   };
 
   testEverythingTogetherRendersGolden13 = {
-    expr =
-      configOf (with' {
-        keys = severalKeys;
-        acl = {
-          inherit (golden08Input.acl) policy;
-          overwriteExisting = true;
-        };
-        dns = {
-          nameservers = [ "9.9.9.9" ];
-          splitDns."corp.example.com" = [ "10.0.0.53" ];
-          searchPaths = [ "corp.example.com" ];
-        };
-        monitorDevices.tags = [ "tag:server" ];
-      }) == golden "13-tailnet-with-keys";
+    expr = configOf (with' golden13Options) == golden "13-tailnet-with-keys";
     expected = true;
   };
 
@@ -1394,6 +1404,92 @@ in
         inherit (c) warnings;
       };
     expected = clean;
+  };
+
+  # ---- every concern together: key files, the tailnet, PostgreSQL state ---------------------------
+
+  # Golden 13's tailnet with two key files: one for a consumer, one for this host's tailscaled (a
+  # key whose tags the policy defines, so the ACL check passes for keys with files too).
+  testTailnetWithKeyFilesRendersGolden16 = {
+    expr = configOf (delivering everything ++ [ tailscaleOn ]) == golden "16-tailnet-with-key-files";
+    expected = true;
+  };
+
+  # The same with its state in PostgreSQL: every part of the module at once evaluates cleanly, and
+  # each concern keeps its own wiring.
+  testKeyFilesTailnetAndPgTogether = {
+    expr =
+      let
+        c = sys (delivering (everything // pg { pg.workspace = "fleet"; }) ++ [ tailscaleOn ]);
+        service = c.systemd.services.tailscale-manager.serviceConfig;
+      in
+      {
+        assertions = h.failedAssertions c;
+        inherit (c) warnings;
+        config =
+          c.system.build.tailscale-manager-config
+          == rendered (
+            import ../render/16-tailnet-with-key-files.nix
+            // {
+              stateBackend = {
+                type = "pg";
+                schemaName = "tailscale_manager";
+              };
+            }
+          );
+        inherit (service) LoadCredential;
+        workspace = hasInfix " --on-failure keep --workspace fleet" service.ExecStart;
+        consumer = c.systemd.services.ci-runner.serviceConfig.LoadCredential;
+        inherit (c.services.tailscale) authKeyFile;
+      };
+    expected = {
+      assertions = [ ];
+      warnings = [ ];
+      config = true;
+      LoadCredential = [
+        "tailscale-oauth:/run/secrets/tailscale-oauth"
+        "pg-conn-str:/run/secrets/tailscale-manager-pg"
+      ];
+      workspace = true;
+      consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
+      authKeyFile = keyFile "servers";
+    };
+  };
+
+  # With everything on, each concern's checks still speak: a delivered key's tag the policy does
+  # not define, the older DNS resources next to `dns`, create_before_destroy on a key file, and a
+  # backend in settings next to `pg`.
+  testEveryConcernsChecksTogether = {
+    expr = map (message: builtins.head (lib.splitString " " message)) (
+      h.failedAssertions (
+        sys (
+          delivering (
+            everything
+            // pg { }
+            // {
+              keys = everything.keys // {
+                web = {
+                  tags = [ "tag:web" ];
+                  loadCredentialFor = [ "ci-runner" ];
+                };
+              };
+              settings = {
+                resource.tailscale_dns_nameservers.main.nameservers = [ "9.9.9.9" ];
+                resource.local_sensitive_file.managed_key.lifecycle.create_before_destroy = true;
+                terraform.backend.pg.conn_str = "postgres://u:p@db/tf";
+              };
+            }
+          )
+          ++ [ tailscaleOn ]
+        )
+      )
+    );
+    expected = [
+      "services.tailscale-manager.keys.web.tags"
+      "services.tailscale-manager.settings.terraform.backend"
+      "services.tailscale-manager.settings.resource.local_sensitive_file.managed_key.lifecycle.create_before_destroy"
+      "services.tailscale-manager.settings.resource.tailscale_dns_nameservers"
+    ];
   };
 
   # ---- README ------------------------------------------------------------------------------------
