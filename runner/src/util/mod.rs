@@ -3,6 +3,7 @@
 pub mod outcome;
 pub mod sys;
 pub mod clock;
+pub mod sha1;
 pub mod scrub;
 pub mod signals;
 pub mod atomic;
