@@ -51,7 +51,7 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
             "address": "tailscale_tailnet_key.good", "id": "kGood", "description": "good key",
             "tags": ["tag:ci"], "reusable": true, "ephemeral": false, "preauthorized": true,
             "created_at": "2026-01-01T00:00:00Z", "expires_at": "2099-04-01T00:00:00Z",
-            "invalid": false, "revoked": false, "expired": false
+            "invalid": false, "revoked": false, "expired": false, "file": null
         })
     );
     assert_eq!(status["managed_keys"][1]["invalid"], true);
@@ -170,6 +170,8 @@ tailscale_manager_key_invalid{address=\"tailscale_tailnet_key.old\",id=\"kOld\"}
 tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.good\",id=\"kGood\"} 4078684800
 tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.revoked\",id=\"kRevoked\"} 4078684800
 tailscale_manager_key_expiry_timestamp_seconds{address=\"tailscale_tailnet_key.old\",id=\"kOld\"} 1577836800
+# HELP tailscale_manager_key_file_ok 1 if the key's file holds the key the state records, 0 if it is missing, stale or untracked.
+# TYPE tailscale_manager_key_file_ok gauge
 # HELP tailscale_manager_orphaned_resources Resources the last failed run left in the tailnet untracked.
 # TYPE tailscale_manager_orphaned_resources gauge
 tailscale_manager_orphaned_resources 0

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::commands::status::key_files::{self, KeyFileStatus, Untracked};
 use crate::config::credentials::{self, Source};
 use crate::config::layout::StateDir;
 use crate::config::options::{Options, StatusFormat};
@@ -14,7 +15,7 @@ use crate::stores::last_apply::{self, LastApply, ResultKind};
 use crate::stores::lock::{self, RunState};
 use crate::stores::rendered;
 use crate::util::clock;
-use crate::util::tfstate::{self, Key, Object};
+use crate::util::tfstate::{self, Key, KeyFile, Object};
 
 /// What last-apply.json holds.
 pub enum Last {
@@ -31,6 +32,8 @@ pub struct Report {
     pub state_found: bool,
     pub serial: Option<u64>,
     pub keys: Vec<KeyStatus>,
+    /// Key files on disk whose key the state does not track (`warnings` says so too).
+    pub untracked_key_files: Vec<Untracked>,
     pub backups: Vec<PathBuf>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -48,6 +51,8 @@ pub struct KeyStatus {
     pub revoked: bool,
     /// `expires_at` has passed.
     pub expired: bool,
+    /// The key's file (`keys.<name>.writeFile`), `None` when it writes none.
+    pub file: Option<KeyFileStatus>,
 }
 
 impl KeyStatus {
@@ -58,6 +63,11 @@ impl KeyStatus {
     /// ✓ or ✗.
     pub fn mark(&self) -> &'static str {
         if self.bad() { "✗" } else { "✓" }
+    }
+
+    /// The key writes a file that is missing or stale.
+    pub fn file_not_ok(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| !f.ok())
     }
 }
 
@@ -116,13 +126,17 @@ impl Report {
             })
         };
         let state_found = state_bytes.is_some();
-        let (serial, keys) = match state_bytes.map(|b| tfstate::parse_from(&state_path, &b)) {
+        // The key files the state records; None when the state cannot be read.
+        let mut recorded_files: Option<Vec<KeyFile>> = Some(Vec::new());
+        let (serial, mut keys) = match state_bytes.map(|b| tfstate::parse_from(&state_path, &b)) {
             None => (None, Vec::new()),
             Some(Ok(s)) => {
+                recorded_files = Some(s.key_files);
                 let keys = s.keys.into_iter().map(|key| key_status(key, now)).collect();
                 (s.serial, keys)
             }
             Some(Err(invalid)) => {
+                recorded_files = None;
                 errors.push(format!(
                     "{invalid}; put a backup back with `tailscale-manager restore-state`"
                 ));
@@ -145,6 +159,13 @@ impl Report {
                 }
             }
         }
+
+        let untracked_key_files = match recorded_files {
+            Some(recorded) if format != StatusFormat::Oneline => {
+                attach_key_files(dir, &recorded, &mut keys, &mut errors, &mut warnings)
+            }
+            _ => Vec::new(),
+        };
 
         let backups = backup::list(dir, Kind::Regular).unwrap_or_else(|e| {
             errors.push(format!("{e:#}"));
@@ -176,6 +197,7 @@ impl Report {
             state_found,
             serial,
             keys,
+            untracked_key_files,
             backups,
             errors,
             warnings,
@@ -225,6 +247,27 @@ impl Report {
     pub fn bad_keys(&self) -> usize {
         self.keys.iter().filter(|k| k.bad()).count()
     }
+
+    /// Key files that are missing, stale or untracked.
+    pub fn bad_key_files(&self) -> usize {
+        self.keys.iter().filter(|k| k.file_not_ok()).count() + self.untracked_key_files.len()
+    }
+}
+
+/// Sets each key's `file` (see `key_files`) and returns the untracked key files.
+fn attach_key_files(
+    dir: &StateDir,
+    recorded: &[KeyFile],
+    keys: &mut [KeyStatus],
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Vec<Untracked> {
+    let addresses: Vec<&str> = keys.iter().map(|k| k.key.address.as_str()).collect();
+    let checked = key_files::check(dir, recorded, &addresses, errors, warnings);
+    for (key, file) in keys.iter_mut().zip(checked.per_key) {
+        key.file = file;
+    }
+    checked.untracked
 }
 
 fn key_status(key: Key, now: OffsetDateTime) -> KeyStatus {
@@ -237,5 +280,6 @@ fn key_status(key: Key, now: OffsetDateTime) -> KeyStatus {
         revoked: key.invalid,
         expired,
         key,
+        file: None,
     }
 }

@@ -1,7 +1,8 @@
 //! `status`: the dashboard for a person at a terminal.
 use std::fmt::Write as _;
 
-use crate::commands::status::gather::{Last, LockState, Report};
+use crate::commands::status::gather::{KeyStatus, Last, LockState, Report};
+use crate::commands::status::key_files::FileState;
 use crate::config::credentials::Source;
 use crate::stores::last_apply::LastApply;
 use crate::util::scrub;
@@ -119,5 +120,27 @@ fn keys(o: &mut String, r: &Report) {
         if let Some(expires) = &k.key.expires_at {
             let _ = writeln!(o, "     expires: {expires}");
         }
+        key_file(o, k);
     }
+    for u in &r.untracked_key_files {
+        let _ = writeln!(
+            o,
+            "  ✗ key file {} is not tracked ({} is not in the state)",
+            u.path, u.key_address
+        );
+    }
+}
+
+/// `file: ✓ <path>` under a key that writes one; ✗ and why when it is not ok.
+fn key_file(o: &mut String, k: &KeyStatus) {
+    let Some(file) = &k.file else {
+        return;
+    };
+    let why = match file.state {
+        FileState::Ok => "",
+        FileState::Missing => " (missing; the next apply writes it)",
+        FileState::Stale => " (stale: not the key this state records; the next apply rewrites it)",
+    };
+    let mark = if file.ok() { "✓" } else { "✗" };
+    let _ = writeln!(o, "     file: {mark} {}{why}", file.path);
 }

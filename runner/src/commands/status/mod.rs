@@ -3,6 +3,7 @@
 //!
 //! Exit code, every format: 0 when the last apply/destroy succeeded, 1 when it failed or
 //! its result is missing or unreadable.
+pub mod key_files;
 pub mod gather;
 pub mod human;
 pub mod json;

@@ -56,6 +56,7 @@ pub fn render(r: &Report) -> String {
             Some((labels(k), t.unix_timestamp().to_string()))
         }),
     );
+    key_file_ok(&mut out, r, labels);
     gauge(
         &mut out,
         "tailscale_manager_orphaned_resources",
@@ -63,6 +64,27 @@ pub fn render(r: &Report) -> String {
         [(String::new(), r.orphans().len().to_string())],
     );
     out
+}
+
+/// `tailscale_manager_key_file_ok`: one sample per key that writes a file, and a 0 for each
+/// untracked key file (its key is not in the state, so its id is empty).
+fn key_file_ok(out: &mut String, r: &Report, labels: impl Fn(&KeyStatus) -> String) {
+    let keys = r.keys.iter().filter_map(|k| {
+        let file = k.file.as_ref()?;
+        Some((labels(k), u8::from(file.ok()).to_string()))
+    });
+    let untracked = r.untracked_key_files.iter().map(|u| {
+        (
+            format!("{{address=\"{}\",id=\"\"}}", label(&u.key_address)),
+            "0".to_string(),
+        )
+    });
+    gauge(
+        out,
+        "tailscale_manager_key_file_ok",
+        "1 if the key's file holds the key the state records, 0 if it is missing, stale or untracked.",
+        keys.chain(untracked),
+    );
 }
 
 /// Escapes a Prometheus label value.

@@ -1,7 +1,7 @@
 //! `status --waybar`: one JSON line for a waybar custom module (`"return-type": "json"`).
 use std::fmt::Write as _;
 
-use crate::commands::status::gather::{Last, Report};
+use crate::commands::status::gather::{KeyStatus, Last, Report};
 use crate::stores::last_apply::ResultKind;
 use crate::util::scrub;
 
@@ -12,6 +12,8 @@ pub fn render(r: &Report) -> String {
         Last::Recorded(l) if l.result == ResultKind::Ok => {
             if bad > 0 {
                 ("error", format!("✗ {bad} bad key{}", plural(bad)))
+            } else if let Some(text) = bad_key_files(r) {
+                ("error", text)
             } else if !r.errors.is_empty() {
                 ("error", "✗ unreadable state".into())
             } else {
@@ -37,7 +39,17 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(tooltip, "Error: {line}");
     }
     for k in &r.keys {
-        let _ = writeln!(tooltip, "{} {} {}", k.mark(), k.key.id, k.key.address);
+        let _ = writeln!(
+            tooltip,
+            "{} {} {}{}",
+            k.mark(),
+            k.key.id,
+            k.key.address,
+            file_note(k)
+        );
+    }
+    for u in &r.untracked_key_files {
+        let _ = writeln!(tooltip, "✗ untracked key file {}", u.path);
     }
     for e in &r.errors {
         let _ = writeln!(tooltip, "{e}");
@@ -49,6 +61,22 @@ pub fn render(r: &Report) -> String {
         "class": class,
     });
     format!("{}\n", scrub::redact_tokens(&line.to_string()))
+}
+
+/// `✗ 1 key file not ok` when a key file is missing, stale or untracked.
+fn bad_key_files(r: &Report) -> Option<String> {
+    match r.bad_key_files() {
+        0 => None,
+        n => Some(format!("✗ {n} key file{} not ok", plural(n))),
+    }
+}
+
+/// ` (file missing)` or ` (file stale)` after a key whose file is not ok.
+fn file_note(k: &KeyStatus) -> String {
+    match &k.file {
+        Some(file) if !file.ok() => format!(" (file {})", file.state.as_str()),
+        _ => String::new(),
+    }
 }
 
 fn plural(n: usize) -> &'static str {
