@@ -42,17 +42,23 @@ const PROVIDERS: &[(&str, &str, &str)] = &[
 /// suite).
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
+/// A configuration as Nix renders it: `checks/render/<file>`, committed by the Nix side and kept
+/// identical to the renderer's output by its golden test.
+pub fn golden(file: &str) -> Result<Value> {
+    files::read_json(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../render")
+            .join(file),
+    )
+}
+
 /// The example configuration of the original tool's README (tailscale-manager 0.3.0) as Nix
-/// renders it (committed by the Nix side, kept identical by its golden test), read once per
-/// test process so every world sees the same config.
+/// renders it, read once per test process so every world sees the same config.
 fn seed_config() -> Result<&'static Value> {
     static SEED: OnceLock<std::result::Result<Value, String>> = OnceLock::new();
-    SEED.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../render/01-seed-example.json");
-        files::read_json(&path).map_err(|e| format!("{e:#}"))
-    })
-    .as_ref()
-    .map_err(|e| anyhow!("{e}"))
+    SEED.get_or_init(|| golden("01-seed-example.json").map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| anyhow!("{e}"))
 }
 
 /// The example's one key, which the scenarios copy to build their configs.
@@ -462,6 +468,44 @@ pub fn assert_no_torn_files(world: &World) -> Result<()> {
         "temporary files left in the state dir: {tmp:?}"
     );
     Ok(())
+}
+
+/// Where terraform may keep a secret in the state directory: its state, the state's backups
+/// (terraform's `terraform.tfstate.backup` and the runner's `backups/`), and the key files in
+/// `keys/`. Everything else the runner and terraform write there must be free of them.
+fn may_hold_secrets(state: &Path, file: &Path) -> bool {
+    let Ok(relative) = file.strip_prefix(state) else {
+        return false;
+    };
+    let name = relative.to_string_lossy();
+    name == "terraform.tfstate"
+        || name == "terraform.tfstate.backup"
+        || (name.starts_with("backups/") && name.ends_with(".tfstate"))
+        || name.starts_with("keys/")
+}
+
+/// Fails if one of `secrets` is anywhere in the state directory but where
+/// [`may_hold_secrets`] allows it (the installed config, last-apply.json, the lock, terraform's
+/// own files …), or in terraform's argv (the shim's log). Provider binaries are not searched.
+pub fn assert_secrets_confined(world: &World, secrets: &[String]) -> Result<()> {
+    let mut pending = vec![world.state.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let path = entry?.path();
+            let kind = fs::symlink_metadata(&path)?.file_type();
+            if kind.is_dir() && !path.ends_with(".terraform/providers") {
+                pending.push(path);
+            } else if kind.is_file() && !may_hold_secrets(&world.state, &path) {
+                let text = String::from_utf8_lossy(&fs::read(&path)?).into_owned();
+                assert_no_secrets(secrets, &text, &path.display().to_string())?;
+            }
+        }
+    }
+    assert_no_secrets(
+        secrets,
+        &world.terraform_log()?.join("\n"),
+        "terraform's argv",
+    )
 }
 
 /// A second key, for configs with two.

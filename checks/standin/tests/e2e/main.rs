@@ -4,6 +4,7 @@
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
+mod key_files;
 mod plain;
 mod provider;
 mod provider_local;
