@@ -184,8 +184,14 @@ impl Inspector<'_> {
             // Not a key: a directory, a device, or far too large to be one.
             return Ok(Some(()));
         }
-        file.read_to_end(&mut self.buffer)
-            .cannot("read the key file", &path)?;
+        // Exactly the size just read: one read(2) for a small file, where read_to_end would
+        // also stat, seek and read again to find the end (thousands of key files add up).
+        self.buffer.resize(meta.len() as usize, 0);
+        match file.read_exact(&mut self.buffer) {
+            // It shrank since: terraform is writing it, so it is not what the state says yet.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => self.buffer.clear(),
+            other => other.cannot("read the key file", &path)?,
+        }
         Ok(Some(()))
     }
 }
