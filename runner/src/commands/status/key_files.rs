@@ -261,6 +261,19 @@ mod tests {
         std::fs::write(dir.config(), config.to_string()).unwrap();
     }
 
+    /// [`check`] for the keys named `names`, with fresh error and warning lists.
+    fn run(
+        dir: &StateDir,
+        recorded: &[KeyFile],
+        names: &[&str],
+    ) -> (Checked, Vec<String>, Vec<String>) {
+        let addresses: Vec<String> = names.iter().map(|n| format!("{KEY_TYPE}.{n}")).collect();
+        let keys: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        let checked = check(dir, recorded, &keys, &mut errors, &mut warnings);
+        (checked, errors, warnings)
+    }
+
     fn states(checked: &Checked) -> Vec<Option<&'static str>> {
         checked
             .per_key
@@ -280,14 +293,8 @@ mod tests {
             recorded("missing", "keys/missing", SECRET),
             recorded("stale", "keys/stale", SECRET),
         ];
-        let keys = [
-            "tailscale_tailnet_key.ok",
-            "tailscale_tailnet_key.missing",
-            "tailscale_tailnet_key.stale",
-            "tailscale_tailnet_key.nofile",
-        ];
-        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-        let checked = check(&dir, &recorded, &keys, &mut errors, &mut warnings);
+        let names = ["ok", "missing", "stale", "nofile"];
+        let (checked, errors, warnings) = run(&dir, &recorded, &names);
         assert_eq!(
             states(&checked),
             [Some("ok"), Some("missing"), Some("stale"), None],
@@ -332,13 +339,7 @@ mod tests {
                 "orphan": file("orphan"), "gone": file("gone"), "mine": mine
             }),
         );
-        let keys = [
-            "tailscale_tailnet_key.absent",
-            "tailscale_tailnet_key.present",
-            "tailscale_tailnet_key.mine",
-        ];
-        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-        let checked = check(&dir, &[], &keys, &mut errors, &mut warnings);
+        let (checked, errors, warnings) = run(&dir, &[], &["absent", "present", "mine"]);
         assert_eq!(
             states(&checked),
             [Some("missing"), Some("stale"), None],
@@ -375,9 +376,7 @@ mod tests {
             }}),
         );
         let recorded = [recorded("ci", &path.display().to_string(), SECRET)];
-        let keys = ["tailscale_tailnet_key.ci"];
-        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-        let checked = check(&dir, &recorded, &keys, &mut errors, &mut warnings);
+        let (checked, errors, _) = run(&dir, &recorded, &["ci"]);
         assert_eq!(
             checked.per_key[0],
             Some(KeyFileStatus {
@@ -386,6 +385,7 @@ mod tests {
             }),
             "the recorded filename is the one terraform wrote"
         );
+        assert!(errors.is_empty(), "{errors:?}");
         for bad in [
             "{",
             "[]",
@@ -411,13 +411,7 @@ mod tests {
             recorded("dir", "a-dir", SECRET),
             recorded("notdir", "wide/key", SECRET),
         ];
-        let keys = [
-            "tailscale_tailnet_key.wide",
-            "tailscale_tailnet_key.dir",
-            "tailscale_tailnet_key.notdir",
-        ];
-        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-        let checked = check(&dir, &recorded, &keys, &mut errors, &mut warnings);
+        let (checked, errors, warnings) = run(&dir, &recorded, &["wide", "dir", "notdir"]);
         assert_eq!(
             states(&checked),
             [Some("ok"), Some("stale"), Some("stale")],
