@@ -14,7 +14,8 @@
 //! The state says which files terraform wrote; the installed main.tf.json says which keys should
 //! have one, which matters after a failed run that deleted a file and never wrote it again (the
 //! state then records none). A declared file whose key is not in the state at all (the first
-//! run that created it failed and was restored) is reported as untracked when it exists.
+//! run that created it failed and was restored) is reported as untracked when it exists, unless
+//! the config names a remote backend (then terraform.tfstate is not the state).
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read as _;
@@ -102,6 +103,7 @@ pub fn check(
         .map(|address| match recorded.get(address) {
             Some(file) => Some(inspector.inspect(&file.filename, Some(&file.sha1))),
             None => declared
+                .files
                 .get(*address)
                 .map(|filename| inspector.inspect(filename, None)),
         })
@@ -109,7 +111,9 @@ pub fn check(
 
     let in_state: HashSet<&str> = keys.iter().copied().collect();
     let mut untracked: Vec<Untracked> = declared
+        .files
         .iter()
+        .filter(|_| !declared.remote)
         .filter(|(address, _)| !in_state.contains(address.as_str()))
         .map(|(address, filename)| Untracked {
             key_address: address.clone(),
@@ -199,32 +203,50 @@ impl Inspector<'_> {
 /// The installed main.tf.json's key files: `local_sensitive_file.<name>` whose content is
 /// exactly `${tailscale_tailnet_key.<name>.key}` (what the module renders), by key address.
 /// An unreadable or unexpected config declares none (status reports the config elsewhere).
-fn declared(dir: &StateDir) -> HashMap<String, String> {
+/// `remote` is true when the config names a `terraform.backend`: the state is then not the
+/// local terraform.tfstate, which therefore cannot tell which files are untracked.
+struct Declared {
+    files: HashMap<String, String>,
+    remote: bool,
+}
+
+fn declared(dir: &StateDir) -> Declared {
     #[derive(Deserialize)]
     struct Config {
         resource: Option<Resources>,
+        terraform: Option<Terraform>,
+    }
+    #[derive(Deserialize)]
+    struct Terraform {
+        backend: Option<serde::de::IgnoredAny>,
     }
     #[derive(Deserialize)]
     struct Resources {
-        local_sensitive_file: Option<HashMap<String, Declared>>,
+        local_sensitive_file: Option<HashMap<String, File>>,
     }
     #[derive(Deserialize)]
-    struct Declared {
+    struct File {
         filename: Option<String>,
         content: Option<String>,
     }
+    let none = Declared {
+        files: HashMap::new(),
+        remote: false,
+    };
     let Ok(bytes) = std::fs::read(dir.config()) else {
-        return HashMap::new();
+        return none;
     };
-    let Ok(Config {
-        resource: Some(Resources {
-            local_sensitive_file: Some(files),
-        }),
-    }) = serde_json::from_slice(&bytes)
+    let Ok(config) = serde_json::from_slice::<Config>(&bytes) else {
+        return none;
+    };
+    let remote = config.terraform.is_some_and(|t| t.backend.is_some());
+    let Some(Resources {
+        local_sensitive_file: Some(files),
+    }) = config.resource
     else {
-        return HashMap::new();
+        return Declared { remote, ..none };
     };
-    files
+    let files = files
         .into_iter()
         .filter_map(|(name, file)| {
             let reference = format!("${{{KEY_TYPE}.{name}.key}}");
@@ -237,7 +259,8 @@ fn declared(dir: &StateDir) -> HashMap<String, String> {
                 _ => None,
             }
         })
-        .collect()
+        .collect();
+    Declared { files, remote }
 }
 
 #[cfg(test)]
@@ -365,6 +388,36 @@ mod tests {
     }
 
     #[test]
+    fn with_a_remote_backend_no_file_is_called_untracked() {
+        let (_temp, dir) = StateDir::temporary().unwrap();
+        let path = dir.root().join("ci");
+        std::fs::write(&path, SECRET).unwrap();
+        let config = serde_json::json!({
+            "terraform": {"backend": {"pg": {"schema_name": "tailscale_manager"}}},
+            "resource": {"local_sensitive_file": {"ci": {
+                "filename": path.display().to_string(),
+                "content": "${tailscale_tailnet_key.ci.key}"
+            }}}
+        });
+        std::fs::write(dir.config(), config.to_string()).unwrap();
+        let (checked, _, warnings) = run(&dir, &[], &[]);
+        assert!(
+            checked.untracked.is_empty() && warnings.is_empty(),
+            "terraform.tfstate is not the state, so it cannot tell: {warnings:?}"
+        );
+        let config = config
+            .to_string()
+            .replace("\"backend\"", "\"required_providers\"");
+        std::fs::write(dir.config(), config).unwrap();
+        let (checked, _, _) = run(&dir, &[], &[]);
+        assert_eq!(
+            checked.untracked.len(),
+            1,
+            "the same config with local state"
+        );
+    }
+
+    #[test]
     fn the_state_wins_over_the_config_and_bad_configs_declare_nothing() {
         let (_temp, dir) = StateDir::temporary().unwrap();
         let path = dir.root().join("key");
@@ -393,7 +446,10 @@ mod tests {
             r#"{"resource": {"local_sensitive_file": 1}}"#,
         ] {
             std::fs::write(dir.config(), bad).unwrap();
-            assert!(declared(&dir).is_empty(), "{bad} declares no key file");
+            assert!(
+                declared(&dir).files.is_empty(),
+                "{bad} declares no key file"
+            );
         }
     }
 
