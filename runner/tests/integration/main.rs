@@ -2,6 +2,7 @@
 //! Real terraform with the stand-in provider is exercised by `checks/e2e`.
 mod apply;
 mod common;
+mod error_hints;
 mod failure;
 mod inputs;
 mod layers;
