@@ -497,6 +497,22 @@ pub mod tests {
             .devices
             .expect("devices");
         assert_eq!(devices[1].expires, None, "Go's zero time is no expiry");
+        let disabled_with_time = TWO_DEVICES.replace(
+            r#""key_expiry_disabled": false"#,
+            r#""key_expiry_disabled": true"#,
+        );
+        let devices = parse(disabled_with_time.as_bytes())
+            .expect("valid")
+            .devices
+            .expect("devices");
+        assert_eq!(
+            (
+                devices[0].key_expiry_disabled,
+                devices[0].expires.as_deref()
+            ),
+            (true, None),
+            "key expiry disabled: no expiry, whatever time the API gives"
+        );
     }
 
     #[test]
