@@ -55,6 +55,13 @@ fn seed_config() -> Result<&'static Value> {
     .map_err(|e| anyhow!("{e}"))
 }
 
+/// The Nix renderer's golden output `checks/render/<name>.json` (kept identical to what the
+/// module renders by the Nix suite's golden tests).
+pub fn golden(name: &str) -> Result<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../render/{name}.json"));
+    files::read_json(&path)
+}
+
 /// The example's one key, which the scenarios copy to build their configs.
 pub fn seed_key() -> Result<Value> {
     let key = &seed_config()?["resource"]["tailscale_tailnet_key"]["managed_key"];
@@ -384,6 +391,12 @@ impl World {
             .lines()
             .map(str::to_owned)
             .collect())
+    }
+
+    /// Makes `config` the rendered main.tf.json the next runs install.
+    pub fn set_config(&self, config: &Value) -> Result<()> {
+        fs::write(&self.config, serde_json::to_vec_pretty(config)?)?;
+        Ok(())
     }
 
     /// Replaces the config's keys with `keys` (name → resource body), keeping the rendered
