@@ -7,7 +7,7 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, assert_no_secrets, golden};
+use crate::common::{World, assert_no_secrets, golden, with_tags};
 
 /// The module's addresses (README "The tailnet: ACL policy, DNS and devices").
 const ACL: &str = "tailscale_acl.policy";
@@ -675,6 +675,79 @@ fn p2_partial_failure_across_the_tailnet_kept_then_converges() -> Result<()> {
     ensure!(
         world.tailnet()?.keys.len() == 3 && world.tailnet_ids()? == world.state_ids()?,
         "three keys, all tracked"
+    );
+    Ok(())
+}
+
+#[test]
+fn p3_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_state() -> Result<()>
+{
+    let world = World::new()?;
+    let mut config = golden("08-acl-policy")?;
+    let seed = config["resource"]["tailscale_tailnet_key"]["managed_key"].clone();
+    config["resource"]["tailscale_tailnet_key"]["other_key"] = with_tags(&seed, &["tag:other"]);
+    world.set_config(&config)?;
+    world
+        .apply()?
+        .expect(1, "first apply whose second key is refused")?;
+    let last = world.last_apply()?;
+    ensure!(
+        last["orphaned_resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["address"] == ACL),
+        "the policy was set, then forgotten by the restore: {last}"
+    );
+    let failed = last["failed_state_path"]
+        .as_str()
+        .context("the failed state is kept")?
+        .to_owned();
+    ensure!(
+        world.tailnet()?.policy.hujson == declared_policy(&config)?,
+        "the tailnet has the declared policy"
+    );
+
+    // Without the refused key, the next run meets overwrite protection (the policy is no longer
+    // the default), and being restored too, it orphans the key it created again.
+    let keys = config["resource"]["tailscale_tailnet_key"]
+        .as_object_mut()
+        .context("keys")?;
+    keys.remove("other_key");
+    world.set_config(&config)?;
+    world
+        .apply()?
+        .expect(1, "the next apply meets overwrite protection")?;
+    ensure!(
+        error_message(&world)?.ends_with(FIX),
+        "with the fix: {}",
+        error_message(&world)?
+    );
+    let again: Vec<String> = world.last_apply()?["orphaned_resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(again.len() == 1, "a second key orphaned: {again:?}");
+
+    // README: restore-state of the first failed state tracks what that run created.
+    world
+        .runner(&["restore-state", &failed])?
+        .expect(0, "restore-state of the failed state")?;
+    world.apply()?.expect(0, "apply after restore-state")?;
+    ensure!(
+        world.last_apply()?["changes"] == json!({"add": 0, "change": 0, "remove": 0}),
+        "the policy and the first key are tracked again, nothing created: {}",
+        world.last_apply()?
+    );
+    let mut expected = world.state_ids()?;
+    expected.extend(again);
+    expected.sort();
+    ensure!(
+        world.tailnet_ids()? == expected,
+        "the tailnet holds the tracked key and the second run's orphan: {:?} vs {expected:?}",
+        world.tailnet_ids()?
     );
     Ok(())
 }
