@@ -468,47 +468,39 @@ pub mod tests {
     fn only_the_root_modules_devices_all_is_the_device_list() {
         let no_devices = parse(ONE_KEY.as_bytes()).expect("valid state");
         assert_eq!(no_devices.devices, None, "not monitored: no device list");
-        let other = |extra: &str| {
-            TWO_DEVICES.replacen(
-                r#""type": "tailscale_devices", "name": "all","#,
-                &format!(r#""type": "tailscale_devices", "name": "all",{extra}"#),
-                1,
-            )
+        // TWO_DEVICES with one replacement, parsed: its device list.
+        let devices_of = |from: &str, to: &str| {
+            let text = TWO_DEVICES.replacen(from, to, 1);
+            parse(text.as_bytes()).expect("a valid state").devices
         };
-        let in_module = parse(other(r#" "module": "module.m","#).as_bytes()).expect("valid");
+        let name = r#""type": "tailscale_devices", "name": "all","#;
+        let in_module = format!(r#"{name} "module": "module.m","#);
         assert_eq!(
-            in_module.devices, None,
+            devices_of(name, &in_module),
+            None,
             "a module's data source is not ours"
         );
-        let renamed = TWO_DEVICES.replace(r#""name": "all""#, r#""name": "web""#);
-        assert_eq!(parse(renamed.as_bytes()).expect("valid").devices, None);
-        let empty = TWO_DEVICES.replacen(r#""devices": ["#, r#""devices": [], "was": ["#, 1);
+        assert_eq!(devices_of(r#""name": "all""#, r#""name": "web""#), None);
         assert_eq!(
-            parse(empty.as_bytes()).expect("valid").devices,
+            devices_of(r#""devices": ["#, r#""devices": [], "was": ["#),
             Some(Vec::new()),
             "an empty tailnet is an empty list, not \"not monitored\""
         );
-        let zero_but_enabled = TWO_DEVICES.replace(
+        let enabled = devices_of(
             r#""key_expiry_disabled": true"#,
             r#""key_expiry_disabled": false"#,
-        );
-        let devices = parse(zero_but_enabled.as_bytes())
-            .expect("valid")
-            .devices
-            .expect("devices");
-        assert_eq!(devices[1].expires, None, "Go's zero time is no expiry");
-        let disabled_with_time = TWO_DEVICES.replace(
+        )
+        .expect("devices");
+        assert_eq!(enabled[1].expires, None, "Go's zero time is no expiry");
+        let disabled = devices_of(
             r#""key_expiry_disabled": false"#,
             r#""key_expiry_disabled": true"#,
-        );
-        let devices = parse(disabled_with_time.as_bytes())
-            .expect("valid")
-            .devices
-            .expect("devices");
+        )
+        .expect("devices");
         assert_eq!(
             (
-                devices[0].key_expiry_disabled,
-                devices[0].expires.as_deref()
+                disabled[0].key_expiry_disabled,
+                disabled[0].expires.as_deref()
             ),
             (true, None),
             "key expiry disabled: no expiry, whatever time the API gives"

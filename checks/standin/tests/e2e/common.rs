@@ -14,7 +14,8 @@ use anyhow::{Context as _, Result, anyhow, ensure};
 use serde_json::{Value, json};
 use tailscale_manager::config::layout::StateDir;
 use tailscale_manager::terraform::environment;
-use tailscale_standin::sim::{SimFile, Tailnet};
+
+use tailscale_standin::sim::{Dns, SimFile, Tailnet};
 use tempfile::TempDir;
 use test_support::files;
 pub use test_support::output::{Output, assert_no_secrets};
@@ -475,6 +476,24 @@ pub fn assert_no_torn_files(world: &World) -> Result<()> {
         "temporary files left in the state dir: {tmp:?}"
     );
     Ok(())
+}
+
+/// The If-Match header and the answer of every policy write so far, oldest first.
+pub fn acl_writes(world: &World) -> Result<Vec<(Option<String>, u16)>> {
+    Ok(world
+        .tailnet()?
+        .requests_to("POST", "/acl")
+        .iter()
+        .map(|r| (r.headers.get("If-Match").cloned(), r.status))
+        .collect())
+}
+
+/// The tailnet's global nameservers as (address, use with exit node), in their order.
+pub fn global_nameservers(dns: &Dns) -> Vec<(&str, bool)> {
+    dns.nameservers
+        .iter()
+        .map(|n| (n.address.as_str(), n.use_with_exit_node))
+        .collect()
 }
 
 /// A second key, for configs with two.

@@ -7,7 +7,7 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, assert_no_secrets, golden, with_tags};
+use crate::common::{World, acl_writes, assert_no_secrets, global_nameservers, golden, with_tags};
 
 /// The module's addresses (README "The tailnet: ACL policy, DNS and devices").
 const ACL: &str = "tailscale_acl.policy";
@@ -27,16 +27,6 @@ fn console_policy(world: &World, text: &str) -> Result<()> {
     let file = world.path("console.hujson");
     fs::write(&file, text)?;
     world.tailnet_do(&["set-policy", file.to_str().context("UTF-8 path")?])
-}
-
-/// The If-Match header and answer of every policy write so far.
-fn acl_writes(world: &World) -> Result<Vec<(Option<String>, u16)>> {
-    Ok(world
-        .tailnet()?
-        .requests_to("POST", "/acl")
-        .iter()
-        .map(|r| (r.headers.get("If-Match").cloned(), r.status))
-        .collect())
 }
 
 fn error_message(world: &World) -> Result<String> {
@@ -205,13 +195,8 @@ fn l_dns_set_changed_and_removed_which_wipes_the_tailnets_dns() -> Result<()> {
     world.set_config(&config)?;
     world.apply()?.expect(0, "apply of the DNS configuration")?;
     let dns = world.tailnet()?.dns;
-    let global: Vec<(&str, bool)> = dns
-        .nameservers
-        .iter()
-        .map(|n| (n.address.as_str(), n.use_with_exit_node))
-        .collect();
     ensure!(
-        global == [("1.1.1.1", false), ("2606:4700:4700::1111", true)],
+        global_nameservers(&dns) == [("1.1.1.1", false), ("2606:4700:4700::1111", true)],
         "the nameservers as declared: {dns:?}"
     );
     ensure!(
