@@ -271,7 +271,7 @@ fn human_view_lists_devices_and_marks_expiring_and_expired_keys() -> Result<()> 
         out.assert_stdout(&line);
     }
     let narrow = sb.runner(&["status", "--expiry-warning", "1"], &[])?;
-    narrow.assert_stdout("  Node keys: 0 expiring within 1 days, 1 expired\n");
+    narrow.assert_stdout("  Node keys: 0 expiring within 1 day, 1 expired\n");
     assert!(
         !narrow.stdout.contains('⚠'),
         "nothing expires within a day:\n{}",

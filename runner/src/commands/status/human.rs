@@ -160,7 +160,7 @@ fn devices(o: &mut String, devices: Option<&Devices>) {
                 None => "key expiry unknown".to_string(),
                 Some(t) if status.key_expired => format!("key expired {t}"),
                 Some(t) if status.key_expires_soon => {
-                    format!("key expires {t} (within {} days)", devices.warning_days)
+                    format!("key expires {t} (within {})", days(devices.warning_days))
                 }
                 Some(t) => format!("key expires {t}"),
             };
@@ -180,8 +180,16 @@ fn devices(o: &mut String, devices: Option<&Devices>) {
     if soon + expired > 0 {
         let _ = writeln!(
             o,
-            "  Node keys: {soon} expiring within {} days, {expired} expired",
-            devices.warning_days
+            "  Node keys: {soon} expiring within {}, {expired} expired",
+            days(devices.warning_days)
         );
+    }
+}
+
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
     }
 }
