@@ -1,4 +1,4 @@
-//! End-to-end scenarios a–j (and the tailnet's, k–p, in `tailnet.rs`): the Nix-rendered
+//! End-to-end scenarios a–j (and the tailnet's, t1–t9, in `tailnet.rs`): the Nix-rendered
 //! main.tf.json → the built runner → real terraform → the stand-in provider → the simulated
 //! tailnet (README "The e2e suite"). Each test has its own world.
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.

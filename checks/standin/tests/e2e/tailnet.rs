@@ -1,4 +1,4 @@
-//! Scenarios k–p: the tailnet around the keys (ACL policy, DNS, the device inventory) through the
+//! Scenarios t1–t9: the tailnet around the keys (ACL policy, DNS, the device inventory) through the
 //! runner, real terraform and the stand-in, from the Nix renderer's goldens (`checks/render/`
 //! 08 ACL, 10 DNS, 11 devices, 13 everything with keys).
 
@@ -53,7 +53,7 @@ fn everything_the_client_may_create() -> Result<Value> {
 }
 
 #[test]
-fn k1_acl_on_a_non_default_policy_fails_with_the_fix_then_overwrite_existing_replaces_it()
+fn t1_acl_on_a_non_default_policy_fails_with_the_fix_then_overwrite_existing_replaces_it()
 -> Result<()> {
     let world = World::new()?;
     world.apply()?.expect(0, "apply of the keys alone")?;
@@ -133,7 +133,7 @@ fn k1_acl_on_a_non_default_policy_fails_with_the_fix_then_overwrite_existing_rep
 }
 
 #[test]
-fn k2_a_policy_change_and_a_console_edit_are_overwritten_by_the_declared_policy() -> Result<()> {
+fn t2_a_policy_change_and_a_console_edit_are_overwritten_by_the_declared_policy() -> Result<()> {
     let world = World::new()?;
     let mut config = golden("08-acl-policy")?;
     world.set_config(&config)?;
@@ -189,7 +189,7 @@ fn k2_a_policy_change_and_a_console_edit_are_overwritten_by_the_declared_policy(
 }
 
 #[test]
-fn l_dns_set_changed_and_removed_which_wipes_the_tailnets_dns() -> Result<()> {
+fn t3_dns_set_changed_and_removed_which_wipes_the_tailnets_dns() -> Result<()> {
     let world = World::new()?;
     let mut config = golden("10-dns")?;
     world.set_config(&config)?;
@@ -257,7 +257,7 @@ fn l_dns_set_changed_and_removed_which_wipes_the_tailnets_dns() -> Result<()> {
     Ok(())
 }
 
-/// The devices of scenarios m and o: `fresh` (online, tag:server), `soon` (node key expires in
+/// The devices of scenarios t4, t6, t7 and t8: `fresh` (online, tag:server), `soon` (node key expires in
 /// 3 days, tag:server), `gone` (offline, expired a day ago), `pinned` (key expiry disabled, no
 /// addresses, tag:server and tag:prod).
 fn add_devices(world: &World) -> Result<()> {
@@ -302,7 +302,7 @@ fn flagged(status: &Value, flag: &str) -> Vec<String> {
 }
 
 #[test]
-fn m_devices_with_expiring_and_expired_node_keys_in_every_status_format() -> Result<()> {
+fn t4_devices_with_expiring_and_expired_node_keys_in_every_status_format() -> Result<()> {
     let world = World::new()?;
     world.apply()?.expect(0, "apply without monitorDevices")?;
     let (_, status) = world.status_json()?;
@@ -429,7 +429,7 @@ fn m_devices_with_expiring_and_expired_node_keys_in_every_status_format() -> Res
 }
 
 #[test]
-fn n_a_missing_scope_names_the_scope_each_feature_needs() -> Result<()> {
+fn t5_a_missing_scope_names_the_scope_each_feature_needs() -> Result<()> {
     let world = World::new()?;
     for (scope, config, address) in [
         (
@@ -473,7 +473,7 @@ fn n_a_missing_scope_names_the_scope_each_feature_needs() -> Result<()> {
 }
 
 #[test]
-fn o_everything_together_with_keys_in_one_apply() -> Result<()> {
+fn t6_everything_together_with_keys_in_one_apply() -> Result<()> {
     let world = World::new()?;
     add_devices(&world)?;
     // Golden 13 sets overwriteExisting: it replaces a policy set in the admin console.
@@ -561,7 +561,7 @@ fn partial_failure(world: &World, on_failure: &str) -> Result<()> {
 }
 
 #[test]
-fn p1_partial_failure_across_the_tailnet_restores_and_lists_every_orphan() -> Result<()> {
+fn t7_partial_failure_across_the_tailnet_restores_and_lists_every_orphan() -> Result<()> {
     let world = World::new()?;
     partial_failure(&world, "restore")?;
     let last = world.last_apply()?;
@@ -626,7 +626,7 @@ fn p1_partial_failure_across_the_tailnet_restores_and_lists_every_orphan() -> Re
 }
 
 #[test]
-fn p2_partial_failure_across_the_tailnet_kept_then_converges() -> Result<()> {
+fn t8_partial_failure_across_the_tailnet_kept_then_converges() -> Result<()> {
     let world = World::new()?;
     partial_failure(&world, "keep")?;
     let last = world.last_apply()?;
@@ -665,7 +665,7 @@ fn p2_partial_failure_across_the_tailnet_kept_then_converges() -> Result<()> {
 }
 
 #[test]
-fn p3_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_state() -> Result<()>
+fn t9_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_state() -> Result<()>
 {
     let world = World::new()?;
     let mut config = golden("08-acl-policy")?;
