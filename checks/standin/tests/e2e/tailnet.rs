@@ -101,9 +101,8 @@ fn t1_acl_on_a_non_default_policy_fails_with_the_fix_then_overwrite_existing_rep
         "the one write asked for the default policy: {:?}",
         acl_writes(&world)?
     );
-    let oneline = world
-        .runner(&["status", "--oneline"])?
-        .expect(1, "oneline")?;
+    // (Its exit code is the status command's business, not this scenario's.)
+    let oneline = world.runner(&["status", "--oneline"])?;
     ensure!(
         oneline.stdout.contains(FIX),
         "the activation line carries the fix: {}",
