@@ -35,6 +35,9 @@ Options (before or after the command; a flag beats its environment variable):
   --on-failure restore|keep
                           TAILSCALE_MANAGER_ON_FAILURE       default restore
   --lock-timeout SECONDS  TAILSCALE_MANAGER_LOCK_TIMEOUT     default 300
+  --expiry-warning DAYS   TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS
+                                                             status marks device node keys
+                                                             expiring within DAYS, default 14
 
 Credentials (plan, apply, destroy): the --credentials file, else
 $CREDENTIALS_DIRECTORY/tailscale-oauth (systemd LoadCredential), else the environment

@@ -8,8 +8,8 @@ use anyhow::Result;
 
 use crate::config::layout::StateDir;
 use crate::config::options::{
-    Action, Command, DEFAULT_BACKUP_COUNT, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATE_DIR, OnFailure,
-    Options, StatusFormat,
+    Action, Command, DEFAULT_BACKUP_COUNT, DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATE_DIR, MAX_EXPIRY_WARNING_DAYS, OnFailure, Options, StatusFormat,
 };
 use crate::util::outcome::usage;
 
@@ -20,7 +20,7 @@ pub struct Cli {
 }
 
 /// The options that take a value: (flag, environment variable).
-const VALUE_OPTIONS: [(&str, &str); 7] = [
+const VALUE_OPTIONS: [(&str, &str); 8] = [
     ("--state-dir", "TAILSCALE_MANAGER_STATE_DIR"),
     ("--config", "TAILSCALE_MANAGER_CONFIG"),
     ("--terraform", "TAILSCALE_MANAGER_TERRAFORM_BIN"),
@@ -28,6 +28,8 @@ const VALUE_OPTIONS: [(&str, &str); 7] = [
     ("--credentials", "TAILSCALE_MANAGER_CREDENTIALS_FILE"),
     ("--on-failure", "TAILSCALE_MANAGER_ON_FAILURE"),
     ("--lock-timeout", "TAILSCALE_MANAGER_LOCK_TIMEOUT"),
+    // Read by `status` only, like --config is read by init, plan and apply only.
+    ("--expiry-warning", "TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS"),
 ];
 
 /// Parses arguments (without the program name). `env` looks up environment variables, so
@@ -235,6 +237,15 @@ fn resolve_options(
             "a whole number of seconds",
         )?),
     };
+    let expiry_warning_days = match next() {
+        None => DEFAULT_EXPIRY_WARNING_DAYS,
+        Some(s) => parse_number(
+            &s,
+            0,
+            u64::from(MAX_EXPIRY_WARNING_DAYS),
+            &format!("a whole number of days from 0 to {MAX_EXPIRY_WARNING_DAYS}"),
+        )? as u32,
+    };
     Ok(Options {
         state_dir,
         config,
@@ -243,6 +254,7 @@ fn resolve_options(
         credentials,
         on_failure,
         lock_timeout,
+        expiry_warning_days,
     })
 }
 
@@ -508,6 +520,49 @@ mod tests {
                 .backup_count,
             1000
         );
+        Ok(())
+    }
+
+    #[test]
+    fn expiry_warning_days_come_from_the_flag_the_environment_or_the_default() -> Result<()> {
+        let days = |args: &[&str], env: &[(&str, &str)]| -> Result<u32> {
+            Ok(parse_with(args, env)?.options.expiry_warning_days)
+        };
+        assert_eq!(days(&["status"], &[])?, 14, "the default is 14 days");
+        let env = [("TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS", "30")];
+        assert_eq!(
+            days(&["status", "--json"], &env)?,
+            30,
+            "from the environment"
+        );
+        assert_eq!(
+            days(&["status", "--expiry-warning", "3"], &env)?,
+            3,
+            "the flag beats the environment"
+        );
+        assert_eq!(
+            days(&["--expiry-warning=0", "status"], &[])?,
+            0,
+            "0: only expired keys"
+        );
+        assert_eq!(days(&["status", "--expiry-warning", "3650"], &[])?, 3650);
+        assert_usage_errors(&[
+            (
+                &["status", "--expiry-warning", "3651"],
+                &[],
+                "--expiry-warning must be a whole number of days from 0 to 3650, got '3651'",
+            ),
+            (
+                &["status"],
+                &[("TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS", "2w")],
+                "TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS must be a whole number of days from 0 to 3650, got '2w'",
+            ),
+            (
+                &["status", "--expiry-warning"],
+                &[],
+                "option '--expiry-warning' needs a value (see tailscale-manager --help)",
+            ),
+        ]);
         Ok(())
     }
 

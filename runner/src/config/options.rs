@@ -9,6 +9,10 @@ use crate::config::layout::StateDir;
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/tailscale-manager";
 pub const DEFAULT_BACKUP_COUNT: usize = 5;
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+/// `status` marks devices whose node key expires within this many days.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
+/// The longest `--expiry-warning` (ten years): beyond it every key would warn.
+pub const MAX_EXPIRY_WARNING_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -69,6 +73,9 @@ pub struct Options {
     pub credentials: Option<PathBuf>,
     pub on_failure: OnFailure,
     pub lock_timeout: Duration,
+    /// `--expiry-warning`: the window, in days, in which `status` marks a device's node key as
+    /// expiring soon.
+    pub expiry_warning_days: u32,
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! terraform's machine-readable UI (`apply -json`), line by line: progress lines for the
-//! journal, the change counts and the error diagnostics; and terraform's words for "run init
-//! first", in JSON or plain text.
+//! journal, the change counts and the error diagnostics (with the fix `hints.rs` knows); and
+//! terraform's words for "run init first", in JSON or plain text.
 use serde::Deserialize;
 
 use crate::stores::last_apply::Changes;
+use crate::terraform::hints;
 
 /// True when terraform's text says the working directory needs `init`.
 pub fn mentions_init(text: &str) -> bool {
@@ -133,7 +134,8 @@ impl JsonLog {
         }
     }
 
-    /// `address: summary: detail`, collected when it is an error.
+    /// `address: summary: detail`, and for an error `; fix` when there is one; errors are
+    /// collected.
     fn diagnostic(&mut self, d: Diagnostic) -> String {
         let mut text = match &d.address {
             Some(address) => format!("{address}: {}", d.summary),
@@ -144,6 +146,11 @@ impl JsonLog {
             text.push_str(d.detail.trim());
         }
         if d.severity == "error" {
+            if let Some(fix) = hints::fix(d.address.as_deref(), &d.summary, &d.detail) {
+                text.truncate(text.trim_end_matches('.').len());
+                text.push_str("; ");
+                text.push_str(&fix);
+            }
             self.needs_init |= mentions_init(&d.summary) || mentions_init(&d.detail);
             self.errors.push(text.clone());
             format!("Error: {text}")
@@ -224,6 +231,32 @@ mod tests {
             "no apply summary on failure: count completed operations"
         );
         assert!(!log.needs_init);
+    }
+
+    #[test]
+    fn errors_the_tailnet_meets_carry_their_fix_on_the_same_line() {
+        let mut log = JsonLog::default();
+        // As terraform 1.11.4 prints the stand-in of the real provider v0.29.2's errors.
+        let shown = log.feed(r#"{"@level":"error","@message":"Error: Overwrite Protected","@module":"terraform.ui","diagnostic":{"severity":"error","summary":"Overwrite Protected","detail":"You are trying to overwrite a non-default policy. Please import the ACL first or set overwrite_existing_content = true.","address":"tailscale_acl.policy","range":{"filename":"main.tf.json","start":{"line":1,"column":1,"byte":0},"end":{"line":1,"column":1,"byte":0}}},"type":"diagnostic"}"#);
+        log.feed(r#"{"@level":"error","@message":"Error: Failed to fetch devices","@module":"terraform.ui","diagnostic":{"severity":"error","summary":"Failed to fetch devices","detail":"calling actor does not have enough permissions to perform this function (403)","address":"data.tailscale_devices.all"},"type":"diagnostic"}"#);
+        let overwrite = "tailscale_acl.policy: Overwrite Protected: You are trying to overwrite a non-default policy. Please import the ACL first or set overwrite_existing_content = true; the tailnet's policy is not Tailscale's default: compare the live policy (admin console → Access controls) with the declared one (tailscale_acl.policy in main.tf.json), keep what you need in your configuration, then set services.tailscale-manager.acl.overwriteExisting = true";
+        assert_eq!(
+            log.errors,
+            [
+                overwrite.to_string(),
+                "data.tailscale_devices.all: Failed to fetch devices: calling actor does not have enough permissions to perform this function (403); data.tailscale_devices.all needs the OAuth scope 'devices:core:read': add it to the OAuth client (admin console → Settings → OAuth clients)".to_string(),
+            ],
+            "terraform's words, then the fix, one line each"
+        );
+        assert!(
+            matches!(shown, Some(Feed::Show(ref t)) if *t == format!("Error: {overwrite}")),
+            "the journal gets the same line"
+        );
+        let warning = log.feed(r#"{"@message":"Warning","diagnostic":{"severity":"warning","summary":"Failed","detail":"calling actor does not have enough permissions to perform this function (403)"},"type":"diagnostic"}"#);
+        assert!(
+            matches!(warning, Some(Feed::Show(ref t)) if !t.contains("OAuth scope")),
+            "warnings get no fix"
+        );
     }
 
     #[test]

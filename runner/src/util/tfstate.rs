@@ -1,6 +1,6 @@
-//! Reading terraform.tfstate (format version 4): managed auth keys, their key files and
-//! resource ids. The sensitive `key` attribute and a key file's `content` are never
-//! deserialized.
+//! Reading terraform.tfstate (format version 4): managed auth keys, their key files, resource
+//! ids and the device list of `data.tailscale_devices.all`. The sensitive `key` attribute and a
+//! key file's `content` are never deserialized.
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,10 @@ pub fn parse_from(path: &Path, bytes: &[u8]) -> Result<State, Invalid> {
 pub const KEY_TYPE: &str = "tailscale_tailnet_key";
 /// A key's file: hashicorp/local's resource, named as the key it holds.
 pub const KEY_FILE_TYPE: &str = "local_sensitive_file";
+/// The device list the module renders when `monitorDevices` is on: `data.<type>.<name>` in the
+/// root module.
+pub const DEVICES_TYPE: &str = "tailscale_devices";
+pub const DEVICES_NAME: &str = "all";
 
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -65,6 +69,9 @@ pub struct State {
     pub other_objects: Vec<Object>,
     /// Every `local_sensitive_file` instance terraform wrote, in state order.
     pub key_files: Vec<KeyFile>,
+    /// The devices `data.tailscale_devices.all` read in the run that wrote the state; None
+    /// when the state has no such data source (device monitoring is off, or no run read it).
+    pub devices: Option<Vec<Device>>,
 }
 
 impl State {
@@ -109,6 +116,32 @@ pub struct KeyFile {
     /// (terraform-provider-local v2.9.0, resource_local_sensitive_file.go, genFileChecksums).
     pub sha1: String,
 }
+
+/// A device as status reports it, with the data source's conventions undone (the real provider
+/// v0.29.2, model_device.go: `last_seen` is `""` while the device is connected, `addresses`
+/// null when the API lists none; tailscale-client-go-v2 decodes a missing time as Go's zero
+/// time, which the provider prints as `0001-01-01T00:00:00Z`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    /// The MagicDNS name.
+    pub name: String,
+    pub hostname: String,
+    pub node_id: String,
+    pub os: String,
+    pub tags: Vec<String>,
+    pub user: String,
+    /// Empty when the API listed none.
+    pub addresses: Vec<String>,
+    pub authorized: bool,
+    /// None while the device was connected to the control plane.
+    pub last_seen: Option<String>,
+    /// When the node key expires; None when key expiry is disabled (or no time was given).
+    pub expires: Option<String>,
+    pub key_expiry_disabled: bool,
+}
+
+/// How Go prints the zero `time.Time` in RFC 3339: "no time".
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// A resource object terraform tracks: it exists in the tailnet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,12 +205,76 @@ struct KeyFileAttributes {
     id: Option<String>,
 }
 
+/// The data source's attributes status shows: only the device list.
+#[derive(Deserialize)]
+struct DevicesAttributes {
+    devices: Option<Vec<RawDevice>>,
+}
+
+/// One device as the data source stores it; the 10 of its 21 attributes that status shows.
+#[derive(Deserialize)]
+struct RawDevice {
+    name: Option<String>,
+    hostname: Option<String>,
+    node_id: Option<String>,
+    os: Option<String>,
+    tags: Option<Vec<String>>,
+    user: Option<String>,
+    addresses: Option<Vec<String>>,
+    authorized: Option<bool>,
+    last_seen: Option<String>,
+    expires: Option<String>,
+    key_expiry_disabled: Option<bool>,
+}
+
+impl From<RawDevice> for Device {
+    fn from(d: RawDevice) -> Self {
+        let key_expiry_disabled = d.key_expiry_disabled.unwrap_or(false);
+        let time = |t: Option<String>| t.filter(|t| !t.is_empty() && t != GO_ZERO_TIME);
+        Device {
+            name: d.name.unwrap_or_default(),
+            hostname: d.hostname.unwrap_or_default(),
+            node_id: d.node_id.unwrap_or_default(),
+            os: d.os.unwrap_or_default(),
+            tags: d.tags.unwrap_or_default(),
+            user: d.user.unwrap_or_default(),
+            addresses: d.addresses.unwrap_or_default(),
+            authorized: d.authorized.unwrap_or(false),
+            last_seen: time(d.last_seen),
+            expires: time(d.expires).filter(|_| !key_expiry_disabled),
+            key_expiry_disabled,
+        }
+    }
+}
+
+/// The device list of `data.tailscale_devices.all` (root module), if the state has it.
+fn devices(resources: &[RawResource]) -> Result<Option<Vec<Device>>, serde_json::Error> {
+    let Some(instances) = resources
+        .iter()
+        .find(|r| {
+            r.mode == "data"
+                && r.kind == DEVICES_TYPE
+                && r.name == DEVICES_NAME
+                && r.module.as_deref().is_none_or(str::is_empty)
+        })
+        .and_then(|r| r.instances)
+    else {
+        return Ok(None);
+    };
+    let instances: Vec<Instance<DevicesAttributes>> = serde_json::from_str(instances.get())?;
+    Ok(instances
+        .into_iter()
+        .find_map(|i| i.attributes)
+        .map(|a| a.devices.into_iter().flatten().map(Device::from).collect()))
+}
+
 /// Parses a state file. Fails on anything that is not a JSON state with a `version`.
 pub fn parse(bytes: &[u8]) -> Result<State, serde_json::Error> {
     let raw: RawState = serde_json::from_slice(bytes)?;
     let _ = raw.version;
     let mut state = State {
         serial: raw.serial,
+        devices: devices(&raw.resources)?,
         ..State::default()
     };
     for resource in raw.resources.iter().filter(|r| r.mode == "managed") {
@@ -431,6 +528,115 @@ pub mod tests {
         assert!(
             state.objects().next().is_none(),
             "no key file counts as an object in the tailnet"
+        );
+    }
+
+    /// `data.tailscale_devices.all` as terraform 1.11.4 writes it for the stand-in of the real
+    /// provider v0.29.2 (data_source_devices.go, all 21 attributes): one device online with
+    /// addresses and a tag, one offline with key expiry disabled and no addresses.
+    pub const TWO_DEVICES: &str = r#"{"version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "5c1e",
+ "outputs": {},
+ "resources": [{"mode": "data", "type": "tailscale_devices", "name": "all",
+   "provider": "provider[\"registry.terraform.io/tailscale/tailscale\"]",
+   "instances": [{"schema_version": 0,
+     "attributes": {"devices": [
+       {"addresses": ["100.64.0.1", "fd7a:115c:a1e0::1"], "authorized": true, "blocks_incoming_connections": false,
+        "client_version": "1.84.2", "created": "2026-11-27T11:53:05Z", "expires": "2026-11-30T11:53:05Z",
+        "hostname": "web-1", "id": "1239569072268998", "is_external": false, "key_expiry_disabled": false,
+        "last_seen": "", "machine_key": "mkey:13e7", "name": "web-1.tail0000.ts.net", "node_id": "nQB7CNTRL",
+        "node_key": "nodekey:8801", "os": "linux", "tags": ["tag:web"], "tailnet_lock_error": "",
+        "tailnet_lock_key": "", "update_available": false, "user": "user@example.com"},
+       {"addresses": null, "authorized": false, "blocks_incoming_connections": false,
+        "client_version": "1.84.2", "created": "2026-11-27T11:53:05Z", "expires": "0001-01-01T00:00:00Z",
+        "hostname": "db-1", "id": "1295054414033867", "is_external": false, "key_expiry_disabled": true,
+        "last_seen": "2026-11-27T09:53:05Z", "machine_key": "mkey:2ea5", "name": "db-1.tail0000.ts.net",
+        "node_id": "nzR6CNTRL", "node_key": "nodekey:dc0d", "os": "windows", "tags": [],
+        "tailnet_lock_error": "", "tailnet_lock_key": "", "update_available": false, "user": "ops@example.com"}],
+      "filter": [], "id": "62e29900-f1df-4adc-8e93-c5b915888017", "name_prefix": null},
+     "sensitive_attributes": []}]}],
+ "check_results": null}"#;
+
+    #[test]
+    fn reads_the_device_list_and_undoes_the_data_sources_conventions() {
+        let state = parse(TWO_DEVICES.as_bytes()).expect("valid state");
+        assert_eq!(
+            state.devices,
+            Some(vec![
+                Device {
+                    name: "web-1.tail0000.ts.net".into(),
+                    hostname: "web-1".into(),
+                    node_id: "nQB7CNTRL".into(),
+                    os: "linux".into(),
+                    tags: vec!["tag:web".into()],
+                    user: "user@example.com".into(),
+                    addresses: vec!["100.64.0.1".into(), "fd7a:115c:a1e0::1".into()],
+                    authorized: true,
+                    last_seen: None,
+                    expires: Some("2026-11-30T11:53:05Z".into()),
+                    key_expiry_disabled: false,
+                },
+                Device {
+                    name: "db-1.tail0000.ts.net".into(),
+                    hostname: "db-1".into(),
+                    node_id: "nzR6CNTRL".into(),
+                    os: "windows".into(),
+                    tags: Vec::new(),
+                    user: "ops@example.com".into(),
+                    addresses: Vec::new(),
+                    authorized: false,
+                    last_seen: Some("2026-11-27T09:53:05Z".into()),
+                    expires: None,
+                    key_expiry_disabled: true,
+                },
+            ]),
+            "\"\" last_seen is online, the zero time with expiry disabled is no expiry, null addresses are none"
+        );
+        assert!(
+            state.objects().next().is_none(),
+            "a data source is not an object in the tailnet"
+        );
+    }
+
+    #[test]
+    fn only_the_root_modules_devices_all_is_the_device_list() {
+        let no_devices = parse(ONE_KEY.as_bytes()).expect("valid state");
+        assert_eq!(no_devices.devices, None, "not monitored: no device list");
+        // TWO_DEVICES with one replacement, parsed: its device list.
+        let devices_of = |from: &str, to: &str| {
+            let text = TWO_DEVICES.replacen(from, to, 1);
+            parse(text.as_bytes()).expect("a valid state").devices
+        };
+        let name = r#""type": "tailscale_devices", "name": "all","#;
+        let in_module = format!(r#"{name} "module": "module.m","#);
+        assert_eq!(
+            devices_of(name, &in_module),
+            None,
+            "a module's data source is not ours"
+        );
+        assert_eq!(devices_of(r#""name": "all""#, r#""name": "web""#), None);
+        assert_eq!(
+            devices_of(r#""devices": ["#, r#""devices": [], "was": ["#),
+            Some(Vec::new()),
+            "an empty tailnet is an empty list, not \"not monitored\""
+        );
+        let enabled = devices_of(
+            r#""key_expiry_disabled": true"#,
+            r#""key_expiry_disabled": false"#,
+        )
+        .expect("devices");
+        assert_eq!(enabled[1].expires, None, "Go's zero time is no expiry");
+        let disabled = devices_of(
+            r#""key_expiry_disabled": false"#,
+            r#""key_expiry_disabled": true"#,
+        )
+        .expect("devices");
+        assert_eq!(
+            (
+                disabled[0].key_expiry_disabled,
+                disabled[0].expires.as_deref()
+            ),
+            (true, None),
+            "key expiry disabled: no expiry, whatever time the API gives"
         );
     }
 

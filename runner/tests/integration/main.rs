@@ -2,10 +2,12 @@
 //! Real terraform with the stand-in provider is exercised by `checks/e2e`.
 mod apply;
 mod common;
+mod error_hints;
 mod failure;
 mod inputs;
 mod layers;
 mod locking;
 mod state_commands;
 mod status;
+mod status_devices;
 mod status_key_files;

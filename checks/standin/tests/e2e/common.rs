@@ -14,7 +14,8 @@ use anyhow::{Context as _, Result, anyhow, ensure};
 use serde_json::{Value, json};
 use tailscale_manager::config::layout::StateDir;
 use tailscale_manager::terraform::environment;
-use tailscale_standin::sim::{SimFile, Tailnet};
+
+use tailscale_standin::sim::{Dns, SimFile, Tailnet};
 use tempfile::TempDir;
 use test_support::files;
 pub use test_support::output::{Output, assert_no_secrets};
@@ -42,21 +43,18 @@ const PROVIDERS: &[(&str, &str, &str)] = &[
 /// suite).
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
-/// A configuration as Nix renders it: `checks/render/<file>`, committed by the Nix side and kept
-/// identical to the renderer's output by its golden test.
-pub fn golden(file: &str) -> Result<Value> {
-    files::read_json(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../render")
-            .join(file),
-    )
+/// A configuration as Nix renders it: `checks/render/<name>.json`, committed by the Nix side and
+/// kept identical to the renderer's output by the Nix suite's golden tests.
+pub fn golden(name: &str) -> Result<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../render/{name}.json"));
+    files::read_json(&path)
 }
 
 /// The example configuration of the original tool's README (tailscale-manager 0.3.0) as Nix
 /// renders it, read once per test process so every world sees the same config.
 fn seed_config() -> Result<&'static Value> {
     static SEED: OnceLock<std::result::Result<Value, String>> = OnceLock::new();
-    SEED.get_or_init(|| golden("01-seed-example.json").map_err(|e| format!("{e:#}")))
+    SEED.get_or_init(|| golden("01-seed-example").map_err(|e| format!("{e:#}")))
         .as_ref()
         .map_err(|e| anyhow!("{e}"))
 }
@@ -392,6 +390,12 @@ impl World {
             .collect())
     }
 
+    /// Makes `config` the rendered main.tf.json the next runs install.
+    pub fn set_config(&self, config: &Value) -> Result<()> {
+        fs::write(&self.config, serde_json::to_vec_pretty(config)?)?;
+        Ok(())
+    }
+
     /// Replaces the config's keys with `keys` (name → resource body), keeping the rendered
     /// provider and terraform blocks.
     pub fn set_keys(&self, keys: Value) -> Result<()> {
@@ -506,6 +510,24 @@ pub fn assert_secrets_confined(world: &World, secrets: &[String]) -> Result<()> 
         &world.terraform_log()?.join("\n"),
         "terraform's argv",
     )
+}
+
+/// The If-Match header and the answer of every policy write so far, oldest first.
+pub fn acl_writes(world: &World) -> Result<Vec<(Option<String>, u16)>> {
+    Ok(world
+        .tailnet()?
+        .requests_to("POST", "/acl")
+        .iter()
+        .map(|r| (r.headers.get("If-Match").cloned(), r.status))
+        .collect())
+}
+
+/// The tailnet's global nameservers as (address, use with exit node), in their order.
+pub fn global_nameservers(dns: &Dns) -> Vec<(&str, bool)> {
+    dns.nameservers
+        .iter()
+        .map(|n| (n.address.as_str(), n.use_with_exit_node))
+        .collect()
 }
 
 /// A second key, for configs with two.

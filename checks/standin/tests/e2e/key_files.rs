@@ -28,7 +28,7 @@ const GOLDEN_KEYS_DIR: &str = "/var/lib/tailscale-manager/keys";
 /// stand-in, like Tailscale, refuses keys whose tags are not exactly the client's), and the
 /// files are in the world's state directory.
 fn golden_config(world: &World) -> Result<Value> {
-    let mut config = golden("14-key-files.json")?;
+    let mut config = golden("14-key-files")?;
     let tags = seed_key()?["tags"].clone();
     for key in resources(&mut config, KEY)?.values_mut() {
         key["tags"] = tags.clone();

@@ -1,6 +1,6 @@
-//! End-to-end scenarios a–j (the key files' k1–k9 are in `key_files.rs`): the Nix-rendered
-//! main.tf.json → the built runner → real terraform → the stand-in provider → the simulated
-//! tailnet (README "The e2e suite"). Each test has its own world.
+//! End-to-end scenarios a–j (the key files' k1–k9 are in `key_files.rs`, the tailnet's t1–t9 in
+//! `tailnet.rs`): the Nix-rendered main.tf.json → the built runner → real terraform → the
+//! stand-in provider → the simulated tailnet (README "The e2e suite"). Each test has its own world.
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
@@ -9,6 +9,7 @@ mod plain;
 mod provider;
 mod provider_local;
 mod provider_tailnet;
+mod tailnet;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;

@@ -8,7 +8,7 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, seed_key};
+use crate::common::{World, acl_writes, global_nameservers, seed_key};
 use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
 
 const FORBIDDEN: &str =
@@ -30,16 +30,6 @@ fn acl(policy: &str, extra: Value) -> Value {
         resource[key] = value.clone();
     }
     json!({ "resource": { "tailscale_acl": { "policy": resource } } })
-}
-
-/// The If-Match headers of every policy write so far, oldest first.
-fn acl_writes(world: &World) -> Result<Vec<(Option<String>, u16)>> {
-    Ok(world
-        .tailnet()?
-        .requests_to("POST", "/acl")
-        .iter()
-        .map(|r| (r.headers.get("If-Match").cloned(), r.status))
-        .collect())
 }
 
 #[test]
@@ -196,13 +186,8 @@ fn dns_configuration_round_trips_warns_and_wipes() -> Result<()> {
     )?;
     world.terraform(&dir, APPLY, &[])?.expect(0, "create")?;
     let sim = world.tailnet()?.dns;
-    let global: Vec<_> = sim
-        .nameservers
-        .iter()
-        .map(|n| (n.address.as_str(), n.use_with_exit_node))
-        .collect();
     ensure!(
-        global == [("9.9.9.9", true), ("1.1.1.1", false)],
+        global_nameservers(&sim) == [("9.9.9.9", true), ("1.1.1.1", false)],
         "the nameservers as configured: {sim:?}"
     );
     ensure!(

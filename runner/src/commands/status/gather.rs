@@ -1,7 +1,7 @@
 //! Everything `status` knows, gathered once from the state directory. Problems reading files
 //! become `errors`, never a panic.
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -15,7 +15,7 @@ use crate::stores::last_apply::{self, LastApply, ResultKind};
 use crate::stores::lock::{self, RunState};
 use crate::stores::rendered;
 use crate::util::clock;
-use crate::util::tfstate::{self, Key, KeyFile, Object};
+use crate::util::tfstate::{self, Device, Key, KeyFile, Object};
 
 /// What last-apply.json holds.
 pub enum Last {
@@ -41,6 +41,55 @@ pub struct Report {
     pub lock: LockStatus,
     /// The tailnet the installed config names (read for the human view only).
     pub tailnet: Option<String>,
+    /// The device inventory as of the last run; None when the state has none (not monitored).
+    pub devices: Option<Devices>,
+}
+
+/// The devices `data.tailscale_devices.all` read in the run that wrote terraform.tfstate.
+pub struct Devices {
+    pub list: Vec<DeviceStatus>,
+    /// When terraform.tfstate was last written (last-apply.json's timestamp format).
+    pub as_of: Option<String>,
+    /// `--expiry-warning`.
+    pub warning_days: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceStatus {
+    #[serde(flatten)]
+    pub device: Device,
+    /// The node key's expiry has passed.
+    pub key_expired: bool,
+    /// The node key expires within `--expiry-warning` days (and has not yet).
+    pub key_expires_soon: bool,
+}
+
+impl DeviceStatus {
+    /// ✓, ⚠ (expires soon) or ✗ (expired).
+    pub fn mark(&self) -> &'static str {
+        match (self.key_expired, self.key_expires_soon) {
+            (true, _) => "✗",
+            (false, true) => "⚠",
+            _ => "✓",
+        }
+    }
+}
+
+impl Devices {
+    pub fn expired(&self) -> usize {
+        self.list.iter().filter(|d| d.key_expired).count()
+    }
+
+    pub fn expiring_soon(&self) -> usize {
+        self.list.iter().filter(|d| d.key_expires_soon).count()
+    }
+
+    /// The devices whose node key has expired or expires soon.
+    pub fn flagged(&self) -> impl Iterator<Item = &DeviceStatus> {
+        self.list
+            .iter()
+            .filter(|d| d.key_expired || d.key_expires_soon)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -126,12 +175,15 @@ impl Report {
             })
         };
         let state_found = state_bytes.is_some();
-        // The key files the state records; None when the state cannot be read.
+        // The key files the state records (None when the state cannot be read) and the device
+        // list (see `devices` below) come from the same parse.
         let mut recorded_files: Option<Vec<KeyFile>> = Some(Vec::new());
+        let mut device_list = None;
         let (serial, mut keys) = match state_bytes.map(|b| tfstate::parse_from(&state_path, &b)) {
             None => (None, Vec::new()),
             Some(Ok(s)) => {
                 recorded_files = Some(s.key_files);
+                device_list = s.devices;
                 let keys = s.keys.into_iter().map(|key| key_status(key, now)).collect();
                 (s.serial, keys)
             }
@@ -143,6 +195,7 @@ impl Report {
                 (None, Vec::new())
             }
         };
+        let devices = device_list.map(|list| devices(list, &state_path, now, opts));
 
         for (path, limit, fix) in [
             (dir.root().to_path_buf(), 0o700, "chmod 700"),
@@ -207,6 +260,7 @@ impl Report {
                 StatusFormat::Human => rendered::installed_tailnet(dir),
                 _ => None,
             },
+            devices,
         }
     }
 
@@ -281,5 +335,31 @@ fn key_status(key: Key, now: OffsetDateTime) -> KeyStatus {
         expired,
         key,
         file: None,
+    }
+}
+
+/// The device list with each node key's expiry judged against `now` and `--expiry-warning`.
+fn devices(list: Vec<Device>, state_path: &Path, now: OffsetDateTime, opts: &Options) -> Devices {
+    let warn_until = now + time::Duration::days(i64::from(opts.expiry_warning_days));
+    let list = list
+        .into_iter()
+        .map(|device| {
+            let expires = device.expires.as_deref().and_then(clock::parse_rfc3339);
+            let key_expired = expires.is_some_and(|t| t <= now);
+            DeviceStatus {
+                key_expired,
+                key_expires_soon: !key_expired && expires.is_some_and(|t| t <= warn_until),
+                device,
+            }
+        })
+        .collect();
+    let as_of = std::fs::metadata(state_path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(|t| clock::iso_micros(t.into()));
+    Devices {
+        list,
+        as_of,
+        warning_days: opts.expiry_warning_days,
     }
 }

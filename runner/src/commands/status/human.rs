@@ -1,7 +1,7 @@
 //! `status`: the dashboard for a person at a terminal.
 use std::fmt::Write as _;
 
-use crate::commands::status::gather::{KeyStatus, Last, LockState, Report};
+use crate::commands::status::gather::{Devices, KeyStatus, Last, LockState, Report};
 use crate::commands::status::key_files::FileState;
 use crate::config::credentials::Source;
 use crate::stores::last_apply::LastApply;
@@ -33,6 +33,8 @@ pub fn render(r: &Report) -> String {
     }
     o.push('\n');
     keys(&mut o, r);
+    o.push('\n');
+    devices(&mut o, r.devices.as_ref());
     o.push('\n');
     let _ = match r.backups.last() {
         Some(latest) => writeln!(
@@ -143,4 +145,74 @@ fn key_file(o: &mut String, k: &KeyStatus) {
     };
     let mark = if file.ok() { "✓" } else { "✗" };
     let _ = writeln!(o, "     file: {mark} {}{why}", file.path);
+}
+
+/// One aligned line per device: mark, name, OS, tags, last seen, node key expiry.
+fn devices(o: &mut String, devices: Option<&Devices>) {
+    let Some(devices) = devices else {
+        let _ = writeln!(
+            o,
+            "Devices: not monitored (terraform.tfstate has no data.tailscale_devices.all)"
+        );
+        return;
+    };
+    let as_of = match &devices.as_of {
+        Some(t) => format!(" (terraform.tfstate written {t})"),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        o,
+        "Devices: {} as of the last run{as_of}",
+        devices.list.len()
+    );
+    let rows: Vec<[String; 6]> = devices
+        .list
+        .iter()
+        .map(|status| {
+            let d = &status.device;
+            let tags = match d.tags.as_slice() {
+                [] => "-".to_string(),
+                tags => tags.join(","),
+            };
+            let seen = match &d.last_seen {
+                None => "online".to_string(),
+                Some(t) => format!("last seen {t}"),
+            };
+            let expiry = match &d.expires {
+                None if d.key_expiry_disabled => "key expiry disabled".to_string(),
+                None => "key expiry unknown".to_string(),
+                Some(t) if status.key_expired => format!("key expired {t}"),
+                Some(t) if status.key_expires_soon => {
+                    format!("key expires {t} (within {})", days(devices.warning_days))
+                }
+                Some(t) => format!("key expires {t}"),
+            };
+            let mark = status.mark().to_string();
+            [mark, d.name.clone(), d.os.clone(), tags, seen, expiry]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (name, os, tags, seen) = (width(1), width(2), width(3), width(4));
+    for [mark, n, system, t, s, expiry] in &rows {
+        let _ = writeln!(
+            o,
+            "  {mark} {n:<name$}  {system:<os$}  {t:<tags$}  {s:<seen$}  {expiry}"
+        );
+    }
+    let (soon, expired) = (devices.expiring_soon(), devices.expired());
+    if soon + expired > 0 {
+        let _ = writeln!(
+            o,
+            "  Node keys: {soon} expiring within {}, {expired} expired",
+            days(devices.warning_days)
+        );
+    }
+}
+
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{n} days")
+    }
 }

@@ -1,7 +1,7 @@
 //! `status --json`: the whole report for scripts and monitoring.
 use serde::Serialize;
 
-use crate::commands::status::gather::{KeyStatus, LockStatus, Report};
+use crate::commands::status::gather::{DeviceStatus, KeyStatus, LockStatus, Report};
 use crate::stores::last_apply::{self, LastApply};
 use crate::util::scrub;
 use crate::util::tfstate::Object;
@@ -17,6 +17,10 @@ struct Json<'a> {
     errors: &'a [String],
     warnings: &'a [String],
     lock: &'a LockStatus,
+    /// The device inventory as of the last run; null when not monitored.
+    devices: Option<&'a [DeviceStatus]>,
+    /// When terraform.tfstate, which holds `devices`, was last written.
+    devices_as_of: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -47,9 +51,12 @@ pub fn render(r: &Report) -> String {
         errors: &r.errors,
         warnings: &r.warnings,
         lock: &r.lock,
+        devices: r.devices.as_ref().map(|d| d.list.as_slice()),
+        devices_as_of: r.devices.as_ref().and_then(|d| d.as_of.as_deref()),
     };
-    // Written once into a buffer sized for the keys: a 5,000-key status is ~2 MiB.
-    let mut buf = Vec::with_capacity(4096 + 512 * r.keys.len());
+    // Written once into a buffer sized for the keys and devices: a 5,000-key status is ~2 MiB.
+    let devices = r.devices.as_ref().map_or(0, |d| d.list.len());
+    let mut buf = Vec::with_capacity(4096 + 512 * (r.keys.len() + devices));
     serde_json::to_writer_pretty(&mut buf, &json).expect("status JSON serializes");
     buf.push(b'\n');
     scrub::redact_tokens_owned(String::from_utf8(buf).expect("serde_json writes UTF-8"))

@@ -1,7 +1,7 @@
 //! `status --prometheus`: node_exporter's textfile format.
 use std::fmt::Write as _;
 
-use crate::commands::status::gather::{KeyStatus, Report};
+use crate::commands::status::gather::{DeviceStatus, Devices, KeyStatus, Report};
 use crate::util::clock;
 
 pub fn render(r: &Report) -> String {
@@ -63,6 +63,9 @@ pub fn render(r: &Report) -> String {
         "Resources the last failed run left in the tailnet untracked.",
         [(String::new(), r.orphans().len().to_string())],
     );
+    if let Some(devices) = &r.devices {
+        device_gauges(&mut out, devices);
+    }
     out
 }
 
@@ -84,6 +87,39 @@ fn key_file_ok(out: &mut String, r: &Report, labels: impl Fn(&KeyStatus) -> Stri
         "tailscale_manager_key_file_ok",
         "1 if the key's file holds the key the state records, 0 if it is missing, stale or untracked.",
         keys.chain(untracked),
+    );
+}
+
+/// The device inventory's gauges (only when devices are monitored).
+fn device_gauges(out: &mut String, devices: &Devices) {
+    let list = &devices.list;
+    let labels = |d: &DeviceStatus| {
+        format!(
+            "{{name=\"{}\",node_id=\"{}\"}}",
+            label(&d.device.name),
+            label(&d.device.node_id)
+        )
+    };
+    let unix = |t: &Option<String>| Some(clock::parse_rfc3339(t.as_deref()?)?.unix_timestamp());
+    gauge(
+        out,
+        "tailscale_manager_devices",
+        "Devices in the tailnet's device list as of the last run (data.tailscale_devices.all).",
+        [(String::new(), list.len().to_string())],
+    );
+    gauge(
+        out,
+        "tailscale_manager_device_key_expiry_timestamp_seconds",
+        "When the device's node key expires (Unix time), as of the last run; none for devices with key expiry disabled.",
+        list.iter()
+            .filter_map(|d| Some((labels(d), unix(&d.device.expires)?.to_string()))),
+    );
+    gauge(
+        out,
+        "tailscale_manager_device_last_seen_timestamp_seconds",
+        "When the device was last seen (Unix time), as of the last run; none for devices online then.",
+        list.iter()
+            .filter_map(|d| Some((labels(d), unix(&d.device.last_seen)?.to_string()))),
     );
 }
 

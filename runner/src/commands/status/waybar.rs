@@ -1,7 +1,7 @@
 //! `status --waybar`: one JSON line for a waybar custom module (`"return-type": "json"`).
 use std::fmt::Write as _;
 
-use crate::commands::status::gather::{KeyStatus, Last, Report};
+use crate::commands::status::gather::{Devices, KeyStatus, Last, Report};
 use crate::stores::last_apply::ResultKind;
 use crate::util::scrub;
 
@@ -22,6 +22,11 @@ pub fn render(r: &Report) -> String {
             }
         }
         Last::Recorded(_) | Last::Unreadable => ("error", "✗ apply failed".to_string()),
+    };
+    // Device node keys warn only when nothing worse applies; they never make it an error.
+    let (class, text) = match r.devices.as_ref().and_then(device_warning) {
+        Some(warning) if class == "ok" => ("warning", warning),
+        _ => (class, text),
     };
     let mut tooltip = String::new();
     match r.last_apply() {
@@ -50,6 +55,9 @@ pub fn render(r: &Report) -> String {
     }
     for u in &r.untracked_key_files {
         let _ = writeln!(tooltip, "✗ untracked key file {}", u.path);
+    }
+    if let Some(devices) = &r.devices {
+        device_tooltip(&mut tooltip, devices);
     }
     for e in &r.errors {
         let _ = writeln!(tooltip, "{e}");
@@ -81,4 +89,37 @@ fn file_note(k: &KeyStatus) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// The text of class `warning`: device node keys expired or expiring within
+/// `--expiry-warning` days (None when there are none).
+fn device_warning(devices: &Devices) -> Option<String> {
+    let (soon, expired) = (devices.expiring_soon(), devices.expired());
+    let n = soon + expired;
+    let what = match (soon, expired) {
+        (0, 0) => return None,
+        (_, 0) => "expiring",
+        (0, _) => "expired",
+        _ => "expiring or expired",
+    };
+    Some(format!("⚠ {n} device key{} {what}", plural(n)))
+}
+
+/// The device count as of the last run, then each device whose node key needs attention.
+fn device_tooltip(tooltip: &mut String, devices: &Devices) {
+    let _ = writeln!(
+        tooltip,
+        "Devices as of the last run: {}",
+        devices.list.len()
+    );
+    for d in devices.flagged() {
+        let expires = d.device.expires.as_deref().unwrap_or("?");
+        let verb = if d.key_expired { "expired" } else { "expires" };
+        let _ = writeln!(
+            tooltip,
+            "{} {} key {verb} {expires}",
+            d.mark(),
+            d.device.name
+        );
+    }
 }
