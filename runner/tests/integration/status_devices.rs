@@ -39,17 +39,17 @@ fn device(name: &str, node_id: &str, expires: &str, last_seen: &str) -> Value {
 }
 
 /// The four devices every test here uses, and their expiry and last-seen times.
-struct Fleet {
-    devices: Vec<Value>,
-    fresh: String,
-    soon: String,
-    expired: String,
-    seen: String,
+pub struct Fleet {
+    pub devices: Vec<Value>,
+    pub fresh: String,
+    pub soon: String,
+    pub expired: String,
+    pub seen: String,
 }
 
 /// `fresh` (online, key valid for 180 days), `soon` (key expires in 3 days), `gone` (offline,
 /// key expired a day ago) and `pinned` (key expiry disabled, no addresses, no tags, Windows).
-fn fleet() -> Fleet {
+pub fn fleet() -> Fleet {
     let (fresh, soon, expired, seen) = (
         days_from_now(180),
         days_from_now(3),
@@ -81,7 +81,7 @@ fn fleet() -> Fleet {
 }
 
 /// A state with one good key (or the given keys state) and `data.tailscale_devices.all`.
-fn with_devices(keys_state: &str, devices: &[Value]) -> String {
+pub fn with_devices(keys_state: &str, devices: &[Value]) -> String {
     let mut state: Value = serde_json::from_str(keys_state).unwrap();
     state["resources"].as_array_mut().unwrap().push(json!({
         "mode": "data", "type": "tailscale_devices", "name": "all",

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tailscale_manager::util::sha1;
 
 use crate::common::*;
+use crate::status_devices::{fleet, with_devices};
 
 const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
 
@@ -238,6 +239,90 @@ fn the_human_view_marks_each_key_file() -> Result<()> {
     assert!(
         !plain.contains("file:"),
         "a key that writes no file has no file line:\n{plain}"
+    );
+    Ok(())
+}
+
+/// With a device list in the state too, every format shows both, and waybar's class is the
+/// worst of them: a key file that is not ok is an error, whatever the devices; device node keys
+/// warn only once every file is ok.
+#[test]
+fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> Result<()> {
+    let fleet = fleet();
+    let add_devices = |files: &KeyFiles| -> Result<()> {
+        let state = std::fs::read_to_string(files.sb.state_path())?;
+        Ok(std::fs::write(
+            files.sb.state_path(),
+            with_devices(&state, &fleet.devices),
+        )?)
+    };
+    let files = every_file_state()?;
+    add_devices(&files)?;
+
+    let status: Value = serde_json::from_str(&files.status(&["--json"], 0)?.stdout)?;
+    assert_eq!(
+        (
+            &status["managed_keys"][0]["file"]["state"],
+            &status["managed_keys"][2]["file"]["state"],
+            status["devices"].as_array().map(Vec::len),
+        ),
+        (&json!("ok"), &json!("stale"), Some(4)),
+        "JSON has the key files and the devices: {status}"
+    );
+    let human = files.status(&[], 0)?;
+    for line in [
+        format!(
+            "     file: ✓ {}
+",
+            files.path("good")
+        ),
+        "Devices: 4 as of the last run".to_string(),
+        "  Node keys: 1 expiring within 14 days, 1 expired
+"
+        .to_string(),
+    ] {
+        human.assert_stdout(&line);
+    }
+    let prometheus = files.status(&["--prometheus"], 0)?.stdout;
+    for sample in [
+        "tailscale_manager_key_file_ok{address=\"tailscale_tailnet_key.edited\",id=\"kEdit\"} 0\n",
+        "tailscale_manager_devices 4\n",
+    ] {
+        assert!(
+            prometheus.contains(sample),
+            "Prometheus lacks {sample:?}:\n{prometheus}"
+        );
+    }
+    let waybar: Value = serde_json::from_str(&files.status(&["--waybar"], 0)?.stdout)?;
+    assert_eq!(
+        (&waybar["class"], &waybar["text"]),
+        (&json!("error"), &json!("✗ 4 key files not ok")),
+        "key files not ok beat expiring device keys: {waybar}"
+    );
+    let tooltip = waybar["tooltip"].as_str().unwrap_or_default();
+    for line in [
+        "✓ kEdit tailscale_tailnet_key.edited (file stale)\n",
+        "Devices as of the last run: 4\n",
+        "⚠ soon.tail0.ts.net key expires ",
+    ] {
+        assert!(tooltip.contains(line), "tooltip lacks {line:?}:\n{tooltip}");
+    }
+
+    let good = KeyFiles::new(
+        &[("good", "kGood")],
+        &[("good", &secret("kGood"))],
+        &["good"],
+    )?;
+    good.write("good", &secret("kGood"))?;
+    add_devices(&good)?;
+    let waybar: Value = serde_json::from_str(&good.status(&["--waybar"], 0)?.stdout)?;
+    assert_eq!(
+        (&waybar["class"], &waybar["text"]),
+        (
+            &json!("warning"),
+            &json!("⚠ 2 device keys expiring or expired")
+        ),
+        "every file ok: the device keys warn: {waybar}"
     );
     Ok(())
 }
