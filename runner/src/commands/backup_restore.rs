@@ -7,6 +7,7 @@ use crate::commands::setup;
 use crate::config::layout::StateDir;
 use crate::config::options::Options;
 use crate::stores::backup::{self, Kind};
+use crate::util::console::{errln, outln};
 use crate::util::outcome::{IoContext, Outcome};
 use crate::util::{atomic, tfstate};
 
@@ -18,12 +19,12 @@ pub fn backup_state(opts: &Options) -> Result<Outcome> {
         bail!("{} does not exist; nothing to back up", state.display());
     };
     if let Err(invalid) = tfstate::parse_from(&state, &bytes) {
-        eprintln!("warning: {invalid}; backing it up anyway");
+        errln!("warning: {invalid}; backing it up anyway");
     }
     let saved = backup::save(dir, &bytes, Kind::Regular, opts.backup_count)?;
-    println!("backed up {} to {}", StateDir::STATE, saved.path.display());
+    outln!("backed up {} to {}", StateDir::STATE, saved.path.display());
     if !saved.pruned.is_empty() {
-        println!(
+        outln!(
             "pruned {} old backup(s), keeping {}",
             saved.pruned.len(),
             opts.backup_count
@@ -47,7 +48,7 @@ pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
     let state = dir.state();
     let current = tfstate::read(&state)?;
     if current.as_deref() == Some(bytes.as_slice()) {
-        println!(
+        outln!(
             "{} already equals {}; nothing to do",
             StateDir::STATE,
             source.display()
@@ -56,13 +57,13 @@ pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
     }
     if let Some(current) = &current {
         let saved = backup::save(dir, current, Kind::Regular, opts.backup_count)?;
-        println!(
+        outln!(
             "backed up the current {} to {}",
             StateDir::STATE,
             saved.path.display()
         );
     }
     atomic::write(&state, &bytes).cannot("restore", &state)?;
-    println!("restored {} to {}", source.display(), state.display());
+    outln!("restored {} to {}", source.display(), state.display());
     Ok(Outcome::Success)
 }

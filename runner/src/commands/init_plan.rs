@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use crate::commands::setup;
 use crate::config::options::Options;
 use crate::terraform::init::Init;
+use crate::util::console::{errln, outln};
 use crate::util::outcome::Outcome;
 
 pub fn init(opts: &Options) -> Result<Outcome> {
@@ -12,7 +13,7 @@ pub fn init(opts: &Options) -> Result<Outcome> {
     let tf = setup::terraform(opts, None)?;
     config.install(&opts.state_dir)?;
     Init::new(&tf, &opts.state_dir, config.value()).now()?;
-    eprintln!("terraform init: done");
+    errln!("terraform init: done");
     Ok(Outcome::Success)
 }
 
@@ -24,9 +25,9 @@ pub fn plan(opts: &Options) -> Result<Outcome> {
     config.install(&opts.state_dir)?;
     let finished = Init::new(&tf, &opts.state_dir, config.value()).around("plan", || tf.plan())?;
     match finished.exit_code() {
-        Some(0) => println!("tailscale-manager: no changes pending"),
+        Some(0) => outln!("tailscale-manager: no changes pending"),
         Some(2) => {
-            println!("tailscale-manager: changes pending; `tailscale-manager apply` makes them")
+            outln!("tailscale-manager: changes pending; `tailscale-manager apply` makes them")
         }
         _ => bail!(finished.error_message("plan")),
     }

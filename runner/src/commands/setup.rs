@@ -12,6 +12,7 @@ use crate::stores::rendered::RenderedConfig;
 use crate::terraform::environment;
 use crate::terraform::process::Terraform;
 use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
 use crate::util::signals;
 
@@ -29,7 +30,7 @@ pub fn lock(opts: &Options, command: &str) -> Result<RunLock> {
     atomic::remove_stale_temp_files(&dir.backups())?;
     let state = dir.state();
     if let Some(old) = atomic::tighten(&state).cannot("tighten the mode of", &state)? {
-        eprintln!("tightened {} from mode {old:04o} to 0600", state.display());
+        errln!("tightened {} from mode {old:04o} to 0600", state.display());
     }
     Ok(lock)
 }

@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::config::layout::StateDir;
+use crate::util::console::errln;
 use crate::util::outcome::IoContext;
 use crate::util::{clock, signals};
 
@@ -83,7 +84,7 @@ pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLo
                 }
                 signals::check("the lock was free")?;
                 if !announced {
-                    eprintln!(
+                    errln!(
                         "waiting up to {}s for another tailscale-manager run ({holder})",
                         timeout.as_secs()
                     );
@@ -96,7 +97,7 @@ pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLo
     }
     let previous = read_from(&mut file).filter(|h| h.state == RunState::Running);
     if let Some(previous) = &previous {
-        eprintln!(
+        errln!(
             "warning: the previous {} run ({}) was interrupted; its temporary files are removed and the state is checked by this run",
             previous.command,
             previous.describe()
@@ -135,7 +136,7 @@ impl Drop for RunLock {
         self.holder.state = RunState::Finished;
         self.holder.ended = Some(clock::iso_micros(clock::now()));
         if let Err(e) = self.record() {
-            eprintln!(
+            errln!(
                 "warning: cannot record the end of this run in {}: {e}",
                 self.path.display()
             );

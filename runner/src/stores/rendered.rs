@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::config::layout::StateDir;
 use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
 
 /// A validated Terraform JSON configuration.
@@ -49,7 +50,7 @@ impl RenderedConfig {
             return Ok(());
         }
         atomic::write(&target, &self.bytes).cannot("install the config as", &target)?;
-        eprintln!("installed {}", target.display());
+        errln!("installed {}", target.display());
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::config::layout::StateDir;
 use crate::terraform::process::{Finished, Terraform};
 use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::IoContext;
 
 /// What `init` depends on: the terraform binary (resolved path, size, mtime) and the config's
@@ -81,13 +82,13 @@ impl<'a> Init<'a> {
         if self.fingerprint.needs_init(self.dir) {
             self.now()?;
         } else {
-            eprintln!("terraform init: up to date, skipped");
+            errln!("terraform init: up to date, skipped");
         }
         let finished = command()?;
         if !finished.asks_for_init() {
             return Ok(finished);
         }
-        eprintln!("terraform asks for init: running it and trying {what} again");
+        errln!("terraform asks for init: running it and trying {what} again");
         self.now()?;
         command()
     }

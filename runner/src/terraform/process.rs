@@ -18,6 +18,7 @@ use crate::config::layout::StateDir;
 use crate::config::options::Action;
 use crate::terraform::environment::{self, FIX_BINARY};
 use crate::terraform::json_log::{Feed, JsonLog, mentions_init};
+use crate::util::console::{errln, outln};
 use crate::util::outcome::IoContext;
 use crate::util::scrub::Scrubber;
 use crate::util::signals;
@@ -212,7 +213,7 @@ impl Terraform {
             let mut tail = Tail::default();
             for_each_line(stderr, |line| {
                 let line = scrubber.scrub(line);
-                eprintln!("{line}");
+                errln!("{line}");
                 tail.push(&line);
             });
             tail.0
@@ -226,16 +227,16 @@ impl Terraform {
         for_each_line(stdout, |line| {
             let line = self.scrubber.scrub(line);
             match stdout_to {
-                StdoutTo::Operator => println!("{line}"),
+                StdoutTo::Operator => outln!("{line}"),
                 StdoutTo::Journal => {
-                    eprintln!("{line}");
+                    errln!("{line}");
                     tail.push(&line);
                 }
                 StdoutTo::JsonLog => match finished.log.feed(&line) {
-                    Some(Feed::Show(text)) => eprintln!("{text}"),
+                    Some(Feed::Show(text)) => errln!("{text}"),
                     Some(Feed::Quiet) => {}
                     None => {
-                        eprintln!("{line}");
+                        errln!("{line}");
                         tail.push(&line);
                     }
                 },

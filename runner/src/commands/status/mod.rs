@@ -13,8 +13,8 @@ pub mod oneline;
 use anyhow::Result;
 
 use crate::config::options::{Options, StatusFormat};
-use crate::util::clock;
 use crate::util::outcome::Outcome;
+use crate::util::{clock, console};
 
 use gather::Report;
 
@@ -27,7 +27,7 @@ pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
         StatusFormat::Prometheus => prometheus::render(&report),
         StatusFormat::Oneline => oneline::render(&report),
     };
-    print!("{text}");
+    let _ = console::payload(&text);
     Ok(if report.succeeded() {
         Outcome::Success
     } else {
