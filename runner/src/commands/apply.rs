@@ -11,6 +11,7 @@ use crate::config::layout::StateDir;
 use crate::config::options::{Action, OnFailure, Options};
 use crate::stores::backup::{self, Kind};
 use crate::stores::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKind};
+use crate::stores::lock::RunLock;
 use crate::terraform::init::Init;
 use crate::terraform::process::Finished;
 use crate::util::console::errln;
@@ -19,7 +20,7 @@ use crate::util::tfstate::{self, Object, State};
 use crate::util::{atomic, clock, scrub};
 
 pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
-    let _lock = setup::lock(opts, action.as_str())?;
+    let lock = setup::lock(opts, action.as_str())?;
     let mut attempt = Attempt {
         opts,
         action,
@@ -27,7 +28,7 @@ pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
         before: None,
         backup: None,
     };
-    let result = attempt.steps();
+    let result = attempt.steps(&lock);
     if let Err(err) = &result {
         // Every failure is recorded for monitoring, not only terraform's.
         let message = last_apply::truncate_message(&scrub::redact_tokens(&format!("{err:#}")));
@@ -61,12 +62,12 @@ impl Attempt<'_> {
     }
 
     /// The whole command, step by step.
-    fn steps(&mut self) -> Result<Outcome> {
+    fn steps(&mut self, lock: &RunLock) -> Result<Outcome> {
         let verb = self.action.as_str();
         // Everything is validated before anything is touched.
         let config = setup::config(self.opts, verb)?;
         let credentials = setup::credentials(self.opts)?;
-        let tf = setup::terraform(self.opts, Some(&credentials))?;
+        let tf = setup::terraform(self.opts, Some(&credentials), lock)?;
         self.before = self.read_state()?;
         self.back_up()?;
         config.install(self.dir())?;

@@ -8,9 +8,9 @@ use crate::util::console::{errln, outln};
 use crate::util::outcome::Outcome;
 
 pub fn init(opts: &Options) -> Result<Outcome> {
-    let _lock = setup::lock(opts, "init")?;
+    let lock = setup::lock(opts, "init")?;
     let config = setup::config(opts, "init")?;
-    let tf = setup::terraform(opts, None)?;
+    let tf = setup::terraform(opts, None, &lock)?;
     config.install(&opts.state_dir)?;
     Init::new(&tf, &opts.state_dir, config.value()).now()?;
     errln!("terraform init: done");
@@ -18,10 +18,10 @@ pub fn init(opts: &Options) -> Result<Outcome> {
 }
 
 pub fn plan(opts: &Options) -> Result<Outcome> {
-    let _lock = setup::lock(opts, "plan")?;
+    let lock = setup::lock(opts, "plan")?;
     let config = setup::config(opts, "plan")?;
     let credentials = setup::credentials(opts)?;
-    let tf = setup::terraform(opts, Some(&credentials))?;
+    let tf = setup::terraform(opts, Some(&credentials), &lock)?;
     config.install(&opts.state_dir)?;
     let finished = Init::new(&tf, &opts.state_dir, config.value()).around("plan", || tf.plan())?;
     match finished.exit_code() {

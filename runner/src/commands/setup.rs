@@ -57,13 +57,12 @@ pub fn credentials(opts: &Options) -> Result<Credentials> {
     credentials::load(opts.credentials.as_deref(), &env)
 }
 
-/// The terraform binary, ready to run in the state directory.
-pub fn terraform(opts: &Options, credentials: Option<&Credentials>) -> Result<Terraform> {
+/// The terraform binary, ready to run in the state directory under `lock`.
+pub fn terraform(
+    opts: &Options,
+    credentials: Option<&Credentials>,
+    lock: &RunLock,
+) -> Result<Terraform> {
     let bin = environment::locate(opts.terraform.as_deref(), env("PATH").as_deref())?;
-    Ok(Terraform::new(
-        bin,
-        &opts.state_dir,
-        credentials,
-        opts.lock_timeout,
-    ))
+    Terraform::new(bin, &opts.state_dir, credentials, opts.lock_timeout, lock)
 }

@@ -42,6 +42,28 @@ fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(parent(path))
 }
 
+/// A file that only its descriptors keep alive, for output that must outlive this process:
+/// created 0600 as `dir/.<name>.tmp-<pid>` (a name [`remove_stale_temp_files`] removes, should
+/// we die before the next step), opened once more for reading, then unlinked at once.
+/// Returns the write end (appending) and the read end.
+pub fn unlinked_file(dir: &Path, name: &str) -> io::Result<(std::fs::File, std::fs::File)> {
+    let path = temp_path(&dir.join(name));
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let write = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    let read = std::fs::File::open(&path);
+    let unlinked = std::fs::remove_file(&path);
+    let read = read?;
+    unlinked?;
+    Ok((write, read))
+}
+
 /// Removes `path` (if present) and makes the removal durable.
 pub fn remove(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
@@ -200,6 +222,22 @@ mod tests {
         private_dir(&nested)?;
         assert_eq!(mode(&nested), 0o700);
         assert_eq!(mode(&dir.path().join("a")), 0o700);
+        Ok(())
+    }
+
+    #[test]
+    fn an_unlinked_file_reads_back_what_is_written_and_leaves_no_name() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (mut write, mut read) = unlinked_file(dir.path(), "terraform-stdout")?;
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            0,
+            "the file has no name from the start"
+        );
+        write.write_all(b"line\n")?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut read, &mut text)?;
+        assert_eq!(text, "line\n", "the read end sees what the write end wrote");
         Ok(())
     }
 

@@ -8,3 +8,4 @@ mod layers;
 mod locking;
 mod state_commands;
 mod status;
+mod survival;

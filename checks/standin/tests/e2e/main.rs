@@ -8,6 +8,7 @@ mod plain;
 mod provider;
 mod provider_local;
 mod provider_tailnet;
+mod survival;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -511,6 +512,16 @@ fn stop_during_a_create(signal: i32, group: bool) -> Result<()> {
             "signal {signal}: key {id} is neither in state {tracked:?} nor reported {orphans:?}\n{run:?}"
         );
     }
+    ensure!(
+        last["result"] == "error",
+        "signal {signal}: the stopped run is recorded as failed: {last}"
+    );
+    let (_, status) = world.status_json()?;
+    ensure!(
+        status["lock"]["state"] == "idle",
+        "signal {signal}: the run released the lock as finished: {}",
+        status["lock"]
+    );
     assert_no_torn_files(&world)?;
     world.tailnet_do(&["slow-create", "0"])?;
     world

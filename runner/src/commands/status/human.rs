@@ -20,7 +20,7 @@ pub fn render(r: &Report) -> String {
         Last::Unreadable => o.push_str("Last apply: unreadable (see errors below)\n"),
         Last::Recorded(l) => last_apply(&mut o, l),
     }
-    if let LockState::Running | LockState::Interrupted = r.lock.state {
+    if let LockState::Running | LockState::Finishing | LockState::Interrupted = r.lock.state {
         let _ = writeln!(
             o,
             "  Run {}: {} (pid {}, since {})",
@@ -28,6 +28,13 @@ pub fn render(r: &Report) -> String {
             r.lock.command.as_deref().unwrap_or("?"),
             r.lock.pid.unwrap_or(0),
             r.lock.since.as_deref().unwrap_or("?")
+        );
+    }
+    if let (LockState::Finishing, Some(terraform)) = (r.lock.state, r.lock.terraform_pid) {
+        let _ = writeln!(
+            o,
+            "  Its runner was killed; its terraform (pid {terraform}) still runs, finishing the \
+             changes and saving the state; the next run waits for it"
         );
     }
     o.push('\n');
