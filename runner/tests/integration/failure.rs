@@ -1,7 +1,7 @@
 //! Failed runs: restore, the failed state kept, orphans, `--on-failure keep`, kills.
 use anyhow::Result;
 use serde_json::json;
-use tailscale_manager::util::sys::{SIGINT, SIGTERM};
+use tailscale_manager::util::sys::{SIGHUP, SIGINT, SIGTERM};
 use test_support::files;
 use test_support::process::{SIGKILL, Spawned, kill, wait_until};
 
@@ -351,6 +351,19 @@ fn sigterm_to_the_runner_stops_terraform_gracefully_and_is_recorded() -> Result<
     let runner = start_interruptible_apply(&sb)?;
     kill(runner.id(), SIGTERM);
     assert_stopped_gracefully(&sb, runner.finish()?)
+}
+
+#[test]
+fn sighup_stops_terraform_gracefully_like_sigterm() -> Result<()> {
+    // A dropped ssh session during `sudo tailscale-manager apply`: the terminal's hangup reaches
+    // the runner's process group (sudo relays it); terraform runs in a group of its own.
+    let sb = Sandbox::new()?;
+    let runner = start_interruptible_apply(&sb)?;
+    kill(-(runner.id() as i32), SIGHUP);
+    assert_stopped_gracefully(&sb, runner.finish()?)?;
+    let (_, status) = sb.status_json()?;
+    assert_eq!(status["lock"]["state"], "idle", "the run ended: {status}");
+    Ok(())
 }
 
 #[test]

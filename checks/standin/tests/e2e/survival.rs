@@ -5,9 +5,10 @@
 
 use anyhow::{Result, ensure};
 use serde_json::json;
+use tailscale_manager::util::sys::SIGHUP;
 use test_support::process::{SIGKILL, processes_using, run_with_reader_gone};
 
-use super::{applied_world, assert_converged};
+use super::{applied_world, assert_converged, stop_during_a_create};
 use crate::common::{
     PATIENCE, World, assert_no_torn_files, kill, seed_key, terraform_child, wait_until,
 };
@@ -188,6 +189,13 @@ fn k4_runner_killed_alone_during_a_replacement() -> Result<()> {
         ensure!(world.creates()? == 2, "one replacement, not two");
         Ok(())
     })
+}
+
+#[test]
+fn f6_sighup_from_a_dropped_session_lets_terraform_finish() -> Result<()> {
+    // `sudo tailscale-manager apply` over ssh, and the connection drops: the terminal's hangup
+    // reaches the runner's process group (sudo relays it).
+    stop_during_a_create(SIGHUP, true)
 }
 
 #[test]
