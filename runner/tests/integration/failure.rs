@@ -3,7 +3,7 @@ use anyhow::Result;
 use serde_json::json;
 use tailscale_manager::util::sys::{SIGHUP, SIGINT, SIGTERM};
 use test_support::files;
-use test_support::process::{SIGKILL, Spawned, kill, wait_until};
+use test_support::process::{SIGKILL, Spawned, kill, wait_gone, wait_until};
 
 use crate::common::*;
 
@@ -260,6 +260,7 @@ fn the_runner_killed_mid_apply_leaves_consistent_files_and_the_next_run_says_so(
     let killed = runner.finish()?;
     assert_eq!(killed.code, None, "the runner died of SIGKILL: {killed:?}");
     kill(-(terraform as i32), SIGKILL); // what systemd does to the rest of the unit
+    wait_gone(terraform, PATIENCE)?;
 
     // Every file is whole: the state, last-apply.json (the previous run's) and the backups.
     let state = sb.state().expect("the state survives");

@@ -204,6 +204,13 @@ pub fn reap_leftovers(dir: &Path) {
     }
 }
 
+/// Waits until `pid` has exited (gone, or a zombie nobody reaped yet).
+pub fn wait_gone(pid: u32, limit: Duration) -> Result<()> {
+    wait_until(&format!("process {pid} to end"), limit, || {
+        Ok(is_zombie(pid))
+    })
+}
+
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
