@@ -33,12 +33,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn dispatch(command: Command, opts: &Options) -> Result<Outcome> {
     match command {
         Command::Help => {
-            let _ = console::payload(help::HELP);
-            Ok(Outcome::Success)
+            Outcome::after_payload("the help", console::payload(help::HELP), Outcome::Success)
         }
         Command::Version => {
-            let _ = console::payload(&format!("{}\n", help::VERSION));
-            Ok(Outcome::Success)
+            let version = console::payload(&format!("{}\n", help::VERSION));
+            Outcome::after_payload("the version", version, Outcome::Success)
         }
         Command::Init => init_plan::init(opts),
         Command::Plan => init_plan::plan(opts),

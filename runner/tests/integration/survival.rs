@@ -97,3 +97,48 @@ fn a_closed_output_never_aborts_an_apply_or_skips_its_record() -> Result<()> {
     assert_eq!(status["lock"]["state"], "idle", "the run ended cleanly");
     Ok(())
 }
+
+#[test]
+fn status_whose_reader_goes_away_exits_quietly() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let keys: Vec<(String, String)> = (0..3000)
+        .map(|i| (format!("k{i}"), format!("kID{i}")))
+        .collect();
+    let keys: Vec<(&str, &str)> = keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    sb.seed_state(&state_json(1, &keys))?;
+    sb.runner(&["apply"], &[])?
+        .expect(0, "an apply to record")?;
+    for format in [&[][..], &["--json"], &["--waybar"], &["--prometheus"]] {
+        let args: Vec<&str> = ["status"]
+            .into_iter()
+            .chain(format.iter().copied())
+            .collect();
+        let ended = run_with_reader_gone(&mut sb.command(&args, &[]), false, PATIENCE)?;
+        assert_eq!(
+            (ended.status.code(), ended.stderr.as_str()),
+            (Some(141), ""),
+            "{args:?} stops without a word, exit 141 as for a tool stopped by SIGPIPE"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn status_that_cannot_write_its_payload_fails() -> Result<()> {
+    // `status --prometheus > f.tmp && mv f.tmp f.prom` on a full disk must not publish a
+    // truncated file: the payload did not arrive, so the exit code is not 0.
+    let sb = Sandbox::new()?;
+    sb.runner(&["apply"], &[])?
+        .expect(0, "an apply to record")?;
+    for format in ["--json", "--waybar", "--prometheus", "--oneline"] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full")?;
+        let out = Output::run(sb.command(&["status", format], &[]).stdout(full))?;
+        out.assert_exit(1);
+        assert_eq!(
+            out.stderr,
+            "error: cannot write the status to stdout: No space left on device (os error 28)\n",
+            "status {format} says why"
+        );
+    }
+    Ok(())
+}

@@ -2,7 +2,8 @@
 //! collects everything once; each format has its own renderer.
 //!
 //! Exit code, every format: 0 when the last apply/destroy succeeded, 1 when it failed or
-//! its result is missing or unreadable.
+//! its result is missing or unreadable; 1 too when the payload cannot be written, and 141
+//! (quietly) when its reader went away (`util/outcome.rs`).
 pub mod gather;
 pub mod human;
 pub mod json;
@@ -27,10 +28,10 @@ pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
         StatusFormat::Prometheus => prometheus::render(&report),
         StatusFormat::Oneline => oneline::render(&report),
     };
-    let _ = console::payload(&text);
-    Ok(if report.succeeded() {
+    let done = if report.succeeded() {
         Outcome::Success
     } else {
         Outcome::Failed
-    })
+    };
+    Outcome::after_payload("the status", console::payload(&text), done)
 }
