@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use crate::commands::status::gather::{Last, LockState, Report};
 use crate::config::credentials::Source;
 use crate::stores::last_apply::LastApply;
-use crate::util::scrub;
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -63,7 +62,7 @@ pub fn render(r: &Report) -> String {
     for e in &r.errors {
         let _ = writeln!(o, "Error: {e}");
     }
-    scrub::redact_tokens_owned(o)
+    o
 }
 
 fn last_apply(o: &mut String, l: &LastApply) {

@@ -3,7 +3,6 @@ use std::fmt::Write as _;
 
 use crate::commands::status::gather::{Last, Report};
 use crate::stores::last_apply::ResultKind;
-use crate::util::scrub;
 
 pub fn render(r: &Report) -> String {
     let bad = r.bad_keys();
@@ -48,7 +47,7 @@ pub fn render(r: &Report) -> String {
         "tooltip": tooltip.trim_end(),
         "class": class,
     });
-    format!("{}\n", scrub::redact_tokens(&line.to_string()))
+    format!("{line}\n")
 }
 
 fn plural(n: usize) -> &'static str {
