@@ -2,9 +2,11 @@
 //! collects everything once; each format has its own renderer; `show` scrubs what any of them
 //! renders.
 //!
-//! Exit code, every format: 0 when the last apply/destroy succeeded, 1 when it failed or
-//! its result is missing or unreadable; 1 too when the payload cannot be written, and 141
-//! (quietly) when its reader went away (`util/outcome.rs`).
+//! Exit code: `status` and `status --json` exit 0 when the last apply/destroy succeeded, 1 when
+//! it failed or its result is missing or unreadable; `--waybar`, `--prometheus` and
+//! `--oneline` exit 0 whenever they printed their payload (the state is in it). Every format
+//! exits 1 when the payload cannot be written, and 141 (quietly) when its reader went away
+//! (`util/outcome.rs`).
 pub mod gather;
 pub mod human;
 pub mod json;
@@ -33,7 +35,14 @@ pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
     // addresses, instance keys, error texts), no `tskey-` token is printed. A redacted token
     // stays valid JSON and a valid Prometheus label value.
     let text = scrub::redact_tokens_owned(text);
-    let done = if report.succeeded() {
+    // The display and collector formats carry the state in their payload (class `error`,
+    // `tailscale_manager_last_apply_success 0`, `[error]`); they exit 0 whenever it is printed,
+    // since waybar hides a module whose command fails and a collector job stops updating.
+    let carries_the_state = matches!(
+        format,
+        StatusFormat::Waybar | StatusFormat::Prometheus | StatusFormat::Oneline
+    );
+    let done = if carries_the_state || report.succeeded() {
         Outcome::Success
     } else {
         Outcome::Failed
