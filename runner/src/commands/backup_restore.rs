@@ -9,7 +9,7 @@ use crate::config::options::Options;
 use crate::stores::backup::{self, Kind};
 use crate::util::console::{errln, outln};
 use crate::util::outcome::{IoContext, Outcome};
-use crate::util::{atomic, tfstate};
+use crate::util::{atomic, regular, tfstate};
 
 pub fn backup_state(opts: &Options) -> Result<Outcome> {
     let _lock = setup::lock(opts, "backup-state")?;
@@ -36,17 +36,19 @@ pub fn backup_state(opts: &Options) -> Result<Outcome> {
 pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
     let _lock = setup::lock(opts, "restore-state")?;
     let dir = &opts.state_dir;
+    let state = dir.state();
+    let current = tfstate::read(&state)?;
     let source = match file {
         Some(file) => file.to_path_buf(),
         None => backup::list(dir, Kind::Regular)?
             .pop()
             .ok_or_else(|| anyhow!("{} holds no backups to restore", dir.backups().display()))?,
     };
-    let bytes = std::fs::read(&source).cannot("read the backup", &source)?;
+    let bytes = regular::STATE_COPY
+        .read(&source)
+        .cannot("read the backup", &source)?;
     tfstate::parse_from(&source, &bytes)
         .map_err(|invalid| anyhow!("{invalid}; nothing was changed"))?;
-    let state = dir.state();
-    let current = tfstate::read(&state)?;
     if current.as_deref() == Some(bytes.as_slice()) {
         outln!(
             "{} already equals {}; nothing to do",

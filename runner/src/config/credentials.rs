@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::util::outcome::usage;
+use crate::util::regular;
 
 pub const CLIENT_ID: &str = "TAILSCALE_OAUTH_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "TAILSCALE_OAUTH_CLIENT_SECRET";
@@ -98,10 +99,21 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
 }
 
 fn from_file(path: &Path) -> Result<(String, String)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = regular::CREDENTIALS.read(path).map_err(|e| {
         usage(format!(
             "cannot read credentials file {}: {e}; it must be a KEY=VALUE file with \
              {CLIENT_ID}= and {CLIENT_SECRET}= lines, readable by this user",
+            path.display()
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        usage(format!(
+            "credentials file {}: line {line} is not valid UTF-8; save the file as UTF-8 text",
             path.display()
         ))
     })?;

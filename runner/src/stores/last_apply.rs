@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::config::layout::StateDir;
 use crate::config::options::Action;
-use crate::util::atomic;
 use crate::util::outcome::IoContext;
 use crate::util::tfstate::Object;
+use crate::util::{atomic, regular};
 
 /// `error_message` never exceeds this many bytes.
 pub const MAX_ERROR_BYTES: usize = 4096;
@@ -104,7 +104,7 @@ pub fn write(dir: &StateDir, record: &LastApply) -> Result<()> {
 /// cannot be used (for `status`'s errors).
 pub fn read(dir: &StateDir) -> Result<Option<LastApply>, String> {
     let path = dir.last_apply();
-    let bytes = match std::fs::read(&path) {
+    let bytes = match regular::LAST_APPLY.read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),

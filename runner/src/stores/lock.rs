@@ -6,7 +6,7 @@
 //! next run waits for them instead of starting a second terraform. The file's content says who
 //! holds or held it: `"state": "running"` with a dead pid means that run was interrupted
 //! (killed); if the terraform it started is still alive, that terraform is finishing it.
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{ErrorKind, Seek, SeekFrom};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::layout::StateDir;
 use crate::util::console::errln;
 use crate::util::outcome::IoContext;
-use crate::util::{clock, signals, sys};
+use crate::util::{clock, regular, signals, sys};
 
 const POLL: Duration = Duration::from_millis(100);
 
@@ -109,14 +109,7 @@ pub struct RunLock {
 /// to finish.
 pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLock> {
     let path = dir.lock();
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .cannot("open the lock file", &path)?;
+    let mut file = open(&path).cannot("open the lock file", &path)?;
     let start = Instant::now();
     let mut announced = false;
     loop {
@@ -307,17 +300,37 @@ impl ChildRecord {
     }
 }
 
+/// Opens the lock file for reading and writing, creating it (0600) if needed. It must be a
+/// regular file, not a link (it is written in place).
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    loop {
+        match regular::RECORD.open(path, true) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            opened => return opened,
+        }
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {} // another run made it: open that
+            created => return created,
+        }
+    }
+}
+
 fn read_from(file: &mut std::fs::File) -> Option<Holder> {
-    let mut text = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;
-    file.read_to_string(&mut text).ok()?;
-    serde_json::from_str(&text).ok()
+    let bytes = regular::RECORD.read_from(file).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// What the lock file says, without taking the lock (for `status`).
 pub fn read(dir: &StateDir) -> Option<Holder> {
-    let text = std::fs::read_to_string(dir.lock()).ok()?;
-    serde_json::from_str(&text).ok()
+    let bytes = regular::RECORD.read(&dir.lock()).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Whether a process with this pid runs (Linux `/proc`); a zombie (dead, not yet reaped by its

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::config::layout::StateDir;
 use crate::terraform::process::{Finished, Terraform};
-use crate::util::atomic;
 use crate::util::console::errln;
 use crate::util::outcome::IoContext;
+use crate::util::{atomic, regular};
 
 /// What `init` depends on: the terraform binary (resolved path, size, mtime) and the config's
 /// `terraform` block.
@@ -35,7 +35,8 @@ impl Fingerprint {
 
     /// Whether `terraform init` must run in `dir` before plan/apply.
     pub fn needs_init(&self, dir: &StateDir) -> bool {
-        let recorded = std::fs::read(dir.init_fingerprint())
+        let recorded = regular::RECORD
+            .read(&dir.init_fingerprint())
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
         !dir.terraform_data().is_dir()

@@ -6,5 +6,6 @@ pub mod sys;
 pub mod clock;
 pub mod scrub;
 pub mod signals;
+pub mod regular;
 pub mod atomic;
 pub mod tfstate;

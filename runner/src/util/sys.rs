@@ -3,6 +3,17 @@
 //! reads) and allocates nothing, so it is safe to call, also from a signal handler or between
 //! fork and exec.
 
+/// `open(2)`'s flag for a non-blocking open (asm-generic, x86 and arm; other values on mips
+/// and sparc, which the runner does not build for).
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips64",
+    target_arch = "sparc",
+    target_arch = "sparc64"
+))]
+compile_error!("O_NONBLOCK differs on this architecture; add its value to util/sys.rs");
+pub const O_NONBLOCK: i32 = 0o4000;
+
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGTERM: i32 = 15;

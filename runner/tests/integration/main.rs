@@ -6,6 +6,7 @@ mod failure;
 mod inputs;
 mod layers;
 mod locking;
+mod special_files;
 mod state_commands;
 mod status;
 mod survival;

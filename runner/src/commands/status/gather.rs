@@ -141,7 +141,11 @@ impl Report {
             (dir.root().to_path_buf(), 0o700, "chmod 700"),
             (state_path, 0o600, "chmod 600"),
         ] {
-            if let Ok(meta) = std::fs::metadata(&path) {
+            // The entries themselves: a link's target is not ours to judge (a symlinked
+            // state is an error above).
+            if let Ok(meta) = std::fs::symlink_metadata(&path)
+                && !meta.file_type().is_symlink()
+            {
                 let mode = meta.permissions().mode() & 0o777;
                 if mode & !limit != 0 {
                     warnings.push(format!(

@@ -34,6 +34,16 @@ impl Spawned {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// Waits at most `limit` for the command to end (a command that hangs is killed when the
+    /// error drops it), then collects its output. For output that fits the pipes (64 KiB).
+    pub fn finish_within(mut self, limit: Duration) -> Result<Output> {
+        let child = self.child.as_mut().context("already finished")?;
+        wait_until("the command to end", limit, || {
+            Ok(child.try_wait()?.is_some())
+        })?;
+        self.finish()
+    }
+
     /// Waits for the command to end and collects its output.
     pub fn finish(mut self) -> Result<Output> {
         let child = self.child.take().context("already finished")?;
