@@ -34,7 +34,12 @@ unsafe extern "C" {
     fn pwrite(fd: i32, buf: *const u8, count: usize, offset: i64) -> isize;
     /// POSIX `ftruncate(2)`.
     fn ftruncate(fd: i32, length: i64) -> i32;
+    /// POSIX `access(2)`.
+    fn access(path: *const std::ffi::c_char, mode: i32) -> i32;
 }
+
+/// `access(2)`'s "may execute" test.
+const X_OK: i32 = 1;
 
 /// `fcntl`'s command that sets a descriptor's flags (`FD_CLOEXEC` is the only one).
 const F_SETFD: i32 = 2;
@@ -90,4 +95,15 @@ pub fn write_at(fd: i32, bytes: &[u8], offset: u64) -> isize {
 pub fn truncate(fd: i32, length: u64) -> i32 {
     // SAFETY: ftruncate(2) takes plain integers and touches no memory.
     unsafe { ftruncate(fd, length as i64) }
+}
+
+/// Whether this process may execute `path` (`access(2)` with `X_OK`: the permission bits for
+/// this user, as exec checks them).
+pub fn executable(path: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a NUL-terminated string that lives across the call.
+    unsafe { access(path.as_ptr(), X_OK) == 0 }
 }

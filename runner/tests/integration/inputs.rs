@@ -308,3 +308,74 @@ fn a_nul_byte_in_a_credential_is_a_credentials_error_before_any_backup() -> Resu
     assert!(sb.backups(Kind::Regular).is_empty(), "no backup was made");
     Ok(())
 }
+
+#[test]
+fn a_terraform_that_is_not_executable_is_a_configuration_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let copy = sb.root.path().join("terraform");
+    std::fs::copy(fake_terraform(), &copy)?;
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    let out = sb.runner(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", copy.to_str().unwrap())],
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr(&format!(
+        "error: terraform binary {} is not executable (mode 0644); `chmod +x` it, or pass \
+         --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN",
+        copy.display()
+    ));
+    assert!(sb.backups(Kind::Regular).is_empty(), "no backup was made");
+    // On PATH, a name that is not executable is passed over, as a shell does.
+    let bin = sb.root.path().join("bin");
+    std::fs::create_dir(&bin)?;
+    std::fs::rename(&copy, bin.join("terraform"))?;
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = sb.runner(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", ""), ("PATH", &path)],
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr("error: terraform not found on PATH");
+    Ok(())
+}
+
+#[test]
+fn an_empty_option_value_is_a_usage_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let cwd = sb.root.path().join("cwd");
+    std::fs::create_dir(&cwd)?;
+    for option in [
+        "--state-dir",
+        "--config",
+        "--terraform",
+        "--backup-count",
+        "--credentials",
+        "--on-failure",
+        "--lock-timeout",
+    ] {
+        let inline = format!("{option}=");
+        for args in [vec!["apply", option, ""], vec!["apply", &inline]] {
+            let out = Output::run(sb.command(&args, &[]).current_dir(&cwd))?;
+            out.assert_exit(2);
+            assert_eq!(
+                out.stderr,
+                format!(
+                    "error: option '{option}' needs a non-empty value; to leave it unset, leave \
+                     it out (see tailscale-manager --help)\n"
+                ),
+                "{args:?}"
+            );
+        }
+    }
+    let out = Output::run(sb.command(&["restore-state", ""], &[]).current_dir(&cwd))?;
+    out.assert_exit(2);
+    out.assert_stderr("error: restore-state FILE is empty");
+    assert_eq!(
+        std::fs::read_dir(&cwd)?.count(),
+        0,
+        "nothing was written into the current directory"
+    );
+    Ok(())
+}
