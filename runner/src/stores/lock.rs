@@ -323,14 +323,17 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
 
 fn read_from(file: &mut std::fs::File) -> Option<Holder> {
     file.seek(SeekFrom::Start(0)).ok()?;
-    let bytes = regular::RECORD.read_from(file).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    parse(&regular::RECORD.read_from(file).ok()?)
 }
 
 /// What the lock file says, without taking the lock (for `status`).
 pub fn read(dir: &StateDir) -> Option<Holder> {
-    let bytes = regular::RECORD.read(&dir.lock()).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    parse(&regular::RECORD.read(&dir.lock()).ok()?)
+}
+
+/// The record in the lock file's content; None when it is not one (torn, or garbage).
+pub fn parse(bytes: &[u8]) -> Option<Holder> {
+    serde_json::from_slice(bytes).ok()
 }
 
 /// Whether a process with this pid runs (Linux `/proc`); a zombie (dead, not yet reaped by its

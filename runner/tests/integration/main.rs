@@ -3,6 +3,7 @@
 mod apply;
 mod common;
 mod failure;
+mod fuzz;
 mod inputs;
 mod layers;
 mod locking;

@@ -24,17 +24,7 @@ use gather::Report;
 
 pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
     let report = Report::gather(opts, clock::now(), format);
-    let text = match format {
-        StatusFormat::Human => human::render(&report),
-        StatusFormat::Json => json::render(&report),
-        StatusFormat::Waybar => waybar::render(&report),
-        StatusFormat::Prometheus => prometheus::render(&report),
-        StatusFormat::Oneline => oneline::render(&report),
-    };
-    // One scrubbing path for every format: whatever a state or last-apply.json holds (ids,
-    // addresses, instance keys, error texts), no `tskey-` token is printed. A redacted token
-    // stays valid JSON and a valid Prometheus label value.
-    let text = scrub::redact_tokens_owned(text);
+    let text = render(&report, format);
     // The display and collector formats carry the state in their payload (class `error`,
     // `tailscale_manager_last_apply_success 0`, `[error]`); they exit 0 whenever it is printed,
     // since waybar hides a module whose command fails and a collector job stops updating.
@@ -48,4 +38,18 @@ pub fn show(opts: &Options, format: StatusFormat) -> Result<Outcome> {
         Outcome::Failed
     };
     Outcome::after_payload("the status", console::payload(&text), done)
+}
+
+/// The report in `format`, scrubbed: one scrubbing path for every format, so whatever a state
+/// or last-apply.json holds (ids, addresses, instance keys, error texts), no `tskey-` token is
+/// printed. A redacted token stays valid JSON and a valid Prometheus label value.
+pub fn render(report: &Report, format: StatusFormat) -> String {
+    let text = match format {
+        StatusFormat::Human => human::render(report),
+        StatusFormat::Json => json::render(report),
+        StatusFormat::Waybar => waybar::render(report),
+        StatusFormat::Prometheus => prometheus::render(report),
+        StatusFormat::Oneline => oneline::render(report),
+    };
+    scrub::redact_tokens_owned(text)
 }
