@@ -93,6 +93,13 @@ impl Holder {
                 self.command,
                 self.describe()
             ),
+            // The run and its terraform are gone, yet the lock is held: by something its
+            // terraform started and left behind.
+            Some(Liveness::Interrupted) => format!(
+                "a process left by an interrupted {} run ({}; a provider plugin, say)",
+                self.command,
+                self.describe()
+            ),
             _ => format!("another tailscale-manager run ({})", self.describe()),
         }
     }
@@ -118,7 +125,7 @@ pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLo
             Err(std::fs::TryLockError::WouldBlock) => {
                 let holder = read_from(&mut file);
                 if start.elapsed() >= timeout {
-                    bail!(timed_out(holder.as_ref()));
+                    bail!(timed_out(holder.as_ref(), &path));
                 }
                 signals::check("the lock was free")?;
                 if !announced {
@@ -167,7 +174,7 @@ pub fn acquire(dir: &StateDir, command: &str, timeout: Duration) -> Result<RunLo
 }
 
 /// The error of a run that waited for the lock in vain.
-fn timed_out(holder: Option<&Holder>) -> String {
+fn timed_out(holder: Option<&Holder>, path: &Path) -> String {
     match holder {
         Some(h) => match h.liveness() {
             Some(Liveness::Finishing(terraform)) => format!(
@@ -175,6 +182,11 @@ fn timed_out(holder: Option<&Holder>) -> String {
                  state: wait for it, or stop it with `kill -INT {terraform}` (it then saves what \
                  it created)",
                 h.holding()
+            ),
+            Some(Liveness::Interrupted) => format!(
+                "{} still holds the lock; `fuser -v {}` names it",
+                h.holding(),
+                path.display()
             ),
             _ => format!(
                 "another tailscale-manager run holds the lock ({})",
@@ -443,6 +455,33 @@ mod tests {
         drop(orphan);
         drop(lock);
         assert_eq!(read(&dir).and_then(|h| h.liveness()), None, "finished");
+        Ok(())
+    }
+
+    #[test]
+    fn a_lock_held_by_what_a_killed_run_left_says_how_to_find_it() -> Result<()> {
+        let (_temp, dir) = StateDir::temporary()?;
+        let lock = acquire(&dir, "apply", Duration::ZERO)?;
+        // This process plays what the killed run (pid 999999) and its terraform left behind.
+        let holder = Holder {
+            pid: 999999,
+            terraform_pid: Some(999998),
+            ..lock.holder.clone()
+        };
+        record(&lock.file, &holder)?;
+        let err = match acquire(&dir, "apply", Duration::ZERO) {
+            Ok(_) => panic!("the lock is held"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert_eq!(
+            err,
+            format!(
+                "a process left by an interrupted apply run (pid 999999, since {}; a provider \
+                 plugin, say) still holds the lock; `fuser -v {}` names it",
+                holder.since,
+                dir.lock().display()
+            )
+        );
         Ok(())
     }
 
