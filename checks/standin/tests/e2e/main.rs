@@ -1,4 +1,4 @@
-//! End-to-end scenarios a–j: the Nix-rendered main.tf.json → the built runner → real terraform →
+//! End-to-end scenarios a–l: the Nix-rendered main.tf.json → the built runner → real terraform →
 //! the stand-in provider → the simulated tailnet (README "The e2e suite"). Each test has its own
 //! world.
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
