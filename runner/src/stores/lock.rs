@@ -93,6 +93,7 @@ impl Holder {
                 self.command,
                 self.describe()
             ),
+            Some(Liveness::Alive) => format!("another tailscale-manager run ({})", self.describe()),
             // The run and its terraform are gone, yet the lock is held: by something its
             // terraform started and left behind.
             Some(Liveness::Interrupted) => format!(
@@ -100,7 +101,9 @@ impl Holder {
                 self.command,
                 self.describe()
             ),
-            _ => format!("another tailscale-manager run ({})", self.describe()),
+            // A finished run's record: most likely a run that is starting and has not written
+            // its own yet.
+            None => "another tailscale-manager run".into(),
         }
     }
 }
@@ -183,14 +186,22 @@ fn timed_out(holder: Option<&Holder>, path: &Path) -> String {
                  it created)",
                 h.holding()
             ),
+            Some(Liveness::Alive) => format!(
+                "another tailscale-manager run holds the lock ({})",
+                h.describe()
+            ),
             Some(Liveness::Interrupted) => format!(
                 "{} still holds the lock; `fuser -v {}` names it",
                 h.holding(),
                 path.display()
             ),
-            _ => format!(
-                "another tailscale-manager run holds the lock ({})",
-                h.describe()
+            // Held the whole time while the record says the last run finished.
+            None => format!(
+                "a process left by the finished {} run ({}; a provider plugin, say) still holds \
+                 the lock; `fuser -v {}` names it",
+                h.command,
+                h.describe(),
+                path.display()
             ),
         },
         None => "another tailscale-manager run holds the lock (pid unknown)".into(),
