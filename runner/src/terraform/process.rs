@@ -248,7 +248,7 @@ impl Terraform {
             [Stream::new(stdout_end), Stream::new(stderr_end)],
             |stream, line| {
                 let line = self.scrubber.scrub(line);
-                if stream == 1 {
+                if stream == STDERR {
                     errln!("{line}");
                     stderr_tail.push(&line);
                     return;
@@ -282,7 +282,7 @@ impl Terraform {
     fn note_terraform_end(&self) {
         if let Err(e) = self.lock.note_terraform(None) {
             errln!(
-                "warning: cannot record terraform's pid in {}: {e}",
+                "warning: cannot record the end of terraform in {}: {e}",
                 self.dir.lock().display()
             );
         }
@@ -351,9 +351,12 @@ fn pass_on(bytes: &[u8], line: &mut impl FnMut(&str)) {
     line(text.trim_end_matches(['\n', '\r']));
 }
 
-/// Follows `streams` (terraform's stdout and stderr, numbered 0 and 1 for `line`) until
-/// `child` has exited and everything it wrote is passed on: read what is there; when there is
-/// nothing new, check whether terraform ended, else sleep a moment.
+/// The number [`follow`] gives terraform's stderr (its stdout is 0).
+const STDERR: usize = 1;
+
+/// Follows `streams` (terraform's stdout and stderr) until `child` has exited and everything it
+/// wrote is passed on: read what is there; when there is nothing new, check whether terraform
+/// ended, else sleep a moment.
 fn follow(
     child: &mut Child,
     mut streams: [Stream; 2],
