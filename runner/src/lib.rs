@@ -4,8 +4,9 @@
 //! Six layers, each using only the layers above it in this list, and inside a layer only the
 //! modules its `mod.rs` declares before it (`tests/integration/layers.rs` keeps this rule):
 //!
-//! 0. [`util`]: exit codes and error wording, the hand-declared libc calls, timestamps,
-//!    secret scrubbing, signals, atomic file writes, the terraform.tfstate reader;
+//! 0. [`util`]: terminal output that never panics, exit codes and error wording, the
+//!    hand-declared libc calls, timestamps, secret scrubbing, signals, atomic file writes, the
+//!    terraform.tfstate reader;
 //! 1. [`config`]: the state directory's file names, the parsed options, the credentials;
 //! 2. [`stores`]: the files the runner keeps: backups, the run lock, last-apply.json, the
 //!    installed config;

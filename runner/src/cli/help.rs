@@ -44,8 +44,10 @@ $CREDENTIALS_DIRECTORY/tailscale-oauth (systemd LoadCredential), else the enviro
 variables TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET.
 
 Exit codes:
-  0  success (status: the last apply/destroy succeeded)
+  0  success (status, status --json: the last apply/destroy succeeded;
+     --waybar, --prometheus, --oneline: the payload was printed)
   1  the operation failed (terraform error, lock timeout, unreadable state;
-     status: the last result is an error, missing or unreadable)
+     status, status --json: the last result is an error, missing or unreadable)
   2  usage or configuration error
+  141  status, help, version: the reader of stdout went away (`| head`)
 ";

@@ -10,6 +10,7 @@ use anyhow::Result;
 
 use crate::commands::{apply, backup_restore, init_plan, status};
 use crate::config::options::{Command, Options};
+use crate::util::console::{self, errln};
 use crate::util::outcome::{self, Outcome};
 use crate::util::{atomic, scrub};
 
@@ -21,9 +22,9 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         .and_then(|cli| dispatch(cli.command, &cli.options));
     if let Err(err) = &result {
         if outcome::is_usage(err) {
-            eprintln!("error: {err:#}");
+            errln!("error: {err:#}");
         } else {
-            eprintln!("error: {}", scrub::redact_tokens(&format!("{err:#}")));
+            errln!("error: {}", scrub::redact_tokens(&format!("{err:#}")));
         }
     }
     outcome::exit_code(&result)
@@ -32,12 +33,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn dispatch(command: Command, opts: &Options) -> Result<Outcome> {
     match command {
         Command::Help => {
-            print!("{}", help::HELP);
-            Ok(Outcome::Success)
+            Outcome::after_payload("the help", console::payload(help::HELP), Outcome::Success)
         }
         Command::Version => {
-            println!("{}", help::VERSION);
-            Ok(Outcome::Success)
+            let version = console::payload(&format!("{}\n", help::VERSION));
+            Outcome::after_payload("the version", version, Outcome::Success)
         }
         Command::Init => init_plan::init(opts),
         Command::Plan => init_plan::plan(opts),

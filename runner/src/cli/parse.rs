@@ -67,6 +67,14 @@ pub fn parse(
                     ))
                 })?,
             };
+            // An empty value is a mistake (`--state-dir \"$UNSET\"`), never the current
+            // directory or "unset": leaving the option out means unset.
+            if value.is_empty() {
+                return Err(usage(format!(
+                    "option '{name}' needs a non-empty value; to leave it unset, leave it out \
+                     (see tailscale-manager --help)"
+                )));
+            }
             flags[i] = Some(value);
             continue;
         }
@@ -157,6 +165,12 @@ fn command_from_words(words: Vec<OsString>) -> Result<Command> {
             if rest.len() > 1 {
                 return Err(usage(
                     "restore-state takes at most one FILE (see tailscale-manager --help)",
+                ));
+            }
+            if rest.first().is_some_and(|file| file.is_empty()) {
+                return Err(usage(
+                    "restore-state FILE is empty; name a state file, or leave FILE out for the \
+                     newest backup",
                 ));
             }
             return Ok(Command::RestoreState(
@@ -469,6 +483,24 @@ mod tests {
                 &["status", "--json=yes"],
                 &[],
                 "option '--json' takes no value (see tailscale-manager --help)",
+            ),
+            (
+                &["apply", "--state-dir", ""],
+                &[("TAILSCALE_MANAGER_STATE_DIR", "/var/lib/x")],
+                "option '--state-dir' needs a non-empty value; to leave it unset, leave it out \
+                 (see tailscale-manager --help)",
+            ),
+            (
+                &["status", "--credentials="],
+                &[],
+                "option '--credentials' needs a non-empty value; to leave it unset, leave it \
+                 out (see tailscale-manager --help)",
+            ),
+            (
+                &["restore-state", ""],
+                &[],
+                "restore-state FILE is empty; name a state file, or leave FILE out for the \
+                 newest backup",
             ),
         ];
         assert_usage_errors(cases);

@@ -11,14 +11,16 @@ use crate::config::layout::StateDir;
 use crate::config::options::{Action, OnFailure, Options};
 use crate::stores::backup::{self, Kind};
 use crate::stores::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKind};
+use crate::stores::lock::RunLock;
 use crate::terraform::init::Init;
 use crate::terraform::process::Finished;
+use crate::util::console::errln;
 use crate::util::outcome::{IoContext, Outcome};
 use crate::util::tfstate::{self, Object, State};
 use crate::util::{atomic, clock, scrub};
 
 pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
-    let _lock = setup::lock(opts, action.as_str())?;
+    let lock = setup::lock(opts, action.as_str())?;
     let mut attempt = Attempt {
         opts,
         action,
@@ -26,12 +28,12 @@ pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
         before: None,
         backup: None,
     };
-    let result = attempt.steps();
+    let result = attempt.steps(&lock);
     if let Err(err) = &result {
         // Every failure is recorded for monitoring, not only terraform's.
         let message = last_apply::truncate_message(&scrub::redact_tokens(&format!("{err:#}")));
         if let Err(write_err) = attempt.record(None, Some(ErrorDetails::message(message))) {
-            eprintln!("error: {write_err:#}");
+            errln!("error: {write_err:#}");
         }
     }
     result
@@ -60,12 +62,12 @@ impl Attempt<'_> {
     }
 
     /// The whole command, step by step.
-    fn steps(&mut self) -> Result<Outcome> {
+    fn steps(&mut self, lock: &RunLock) -> Result<Outcome> {
         let verb = self.action.as_str();
         // Everything is validated before anything is touched.
         let config = setup::config(self.opts, verb)?;
         let credentials = setup::credentials(self.opts)?;
-        let tf = setup::terraform(self.opts, Some(&credentials))?;
+        let tf = setup::terraform(self.opts, Some(&credentials), lock)?;
         self.before = self.read_state()?;
         self.back_up()?;
         config.install(self.dir())?;
@@ -105,7 +107,7 @@ impl Attempt<'_> {
             self.opts.backup_count,
         )
         .map_err(|e| anyhow!("{e:#}; nothing was changed"))?;
-        eprintln!("backed up {} to {}", StateDir::STATE, saved.path.display());
+        errln!("backed up {} to {}", StateDir::STATE, saved.path.display());
         self.backup = Some(saved.path);
         Ok(())
     }
@@ -113,7 +115,7 @@ impl Attempt<'_> {
     fn succeeded(&self, finished: &Finished) -> Result<Outcome> {
         let changes = finished.log.changes().unwrap_or_default();
         self.record(Some(changes), None)?;
-        eprintln!(
+        errln!(
             "{}: ok ({} added, {} changed, {} removed)",
             self.action.as_str(),
             changes.add,
@@ -128,21 +130,21 @@ impl Attempt<'_> {
         let verb = self.action.as_str();
         let after = tfstate::read(&self.dir().state())?;
         if after.as_deref() == self.before.as_ref().map(|b| b.bytes.as_slice()) {
-            eprintln!("error: {verb} failed; {} was not changed", StateDir::STATE);
-            eprintln!("{message}");
+            errln!("error: {verb} failed; {} was not changed", StateDir::STATE);
+            errln!("{message}");
             self.record(changes, Some(ErrorDetails::message(message)))?;
             return Ok(Outcome::Failed);
         }
         let failed_state = self.keep_failed_state(after.as_deref())?;
         let orphans = match self.opts.on_failure {
             OnFailure::Keep => {
-                eprintln!("kept the state terraform wrote (--on-failure keep)");
+                errln!("kept the state terraform wrote (--on-failure keep)");
                 Vec::new()
             }
             OnFailure::Restore => self.restore(after.as_deref())?,
         };
-        eprintln!("error: {verb} failed");
-        eprintln!("{message}");
+        errln!("error: {verb} failed");
+        errln!("{message}");
         for o in &orphans {
             let adopt = match &failed_state {
                 Some(path) => format!(
@@ -151,10 +153,11 @@ impl Attempt<'_> {
                 ),
                 None => String::new(),
             };
-            eprintln!(
+            errln!(
                 "warning: orphaned {} (id {}): it exists in the tailnet but is no longer in the \
                  state; delete it in the admin console{adopt}",
-                o.address, o.id
+                o.address,
+                o.id
             );
         }
         let details = ErrorDetails {
@@ -179,7 +182,7 @@ impl Attempt<'_> {
                     self.dir().state().display()
                 )
             })?;
-        eprintln!("saved the state terraform left to {}", saved.path.display());
+        errln!("saved the state terraform left to {}", saved.path.display());
         Ok(Some(saved.path))
     }
 
@@ -191,14 +194,14 @@ impl Attempt<'_> {
             None => atomic::remove(&path),
         }
         .cannot("restore", &path)?;
-        eprintln!("restored {} to its state before this run", StateDir::STATE);
+        errln!("restored {} to its state before this run", StateDir::STATE);
         let failed = match after
             .map(|bytes| tfstate::parse_from(&path, bytes))
             .transpose()
         {
             Ok(failed) => failed.unwrap_or_default(),
             Err(invalid) => {
-                eprintln!("warning: {invalid}; cannot list the orphaned resources");
+                errln!("warning: {invalid}; cannot list the orphaned resources");
                 return Ok(Vec::new());
             }
         };

@@ -12,6 +12,7 @@ use crate::stores::rendered::RenderedConfig;
 use crate::terraform::environment;
 use crate::terraform::process::Terraform;
 use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
 use crate::util::signals;
 
@@ -29,7 +30,7 @@ pub fn lock(opts: &Options, command: &str) -> Result<RunLock> {
     atomic::remove_stale_temp_files(&dir.backups())?;
     let state = dir.state();
     if let Some(old) = atomic::tighten(&state).cannot("tighten the mode of", &state)? {
-        eprintln!("tightened {} from mode {old:04o} to 0600", state.display());
+        errln!("tightened {} from mode {old:04o} to 0600", state.display());
     }
     Ok(lock)
 }
@@ -56,13 +57,12 @@ pub fn credentials(opts: &Options) -> Result<Credentials> {
     credentials::load(opts.credentials.as_deref(), &env)
 }
 
-/// The terraform binary, ready to run in the state directory.
-pub fn terraform(opts: &Options, credentials: Option<&Credentials>) -> Result<Terraform> {
+/// The terraform binary, ready to run in the state directory under `lock`.
+pub fn terraform(
+    opts: &Options,
+    credentials: Option<&Credentials>,
+    lock: &RunLock,
+) -> Result<Terraform> {
     let bin = environment::locate(opts.terraform.as_deref(), env("PATH").as_deref())?;
-    Ok(Terraform::new(
-        bin,
-        &opts.state_dir,
-        credentials,
-        opts.lock_timeout,
-    ))
+    Terraform::new(bin, &opts.state_dir, credentials, opts.lock_timeout, lock)
 }

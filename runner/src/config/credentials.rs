@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::config::env_file;
 use crate::util::outcome::usage;
+use crate::util::regular;
 
 pub const CLIENT_ID: &str = "TAILSCALE_OAUTH_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "TAILSCALE_OAUTH_CLIENT_SECRET";
@@ -98,169 +100,47 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
 }
 
 fn from_file(path: &Path) -> Result<(String, String)> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = regular::CREDENTIALS.read(path).map_err(|e| {
         usage(format!(
             "cannot read credentials file {}: {e}; it must be a KEY=VALUE file with \
              {CLIENT_ID}= and {CLIENT_SECRET}= lines, readable by this user",
             path.display()
         ))
     })?;
-    let vars = parse_env_file(&text)
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        usage(format!(
+            "credentials file {}: line {line} is not valid UTF-8; save the file as UTF-8 text",
+            path.display()
+        ))
+    })?;
+    let assignments = env_file::parse(&text)
         .map_err(|e| usage(format!("credentials file {}: {e}", path.display())))?;
-    let get = |key: &str| {
-        vars.iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| {
-                usage(format!(
-                    "credentials file {} has no {key}; add a line {key}=<value>",
-                    path.display()
-                ))
-            })
+    // The last assignment counts, an empty one too, as for systemd's EnvironmentFile=.
+    let get = |key: &str| match assignments.iter().rev().find(|a| a.key == key) {
+        Some(a) if !a.value.is_empty() => Ok(a.value.clone()),
+        Some(a) => Err(usage(format!(
+            "credentials file {} has no {key}: line {} sets it empty, and the last assignment \
+             counts (as for systemd's EnvironmentFile=); put the value there",
+            path.display(),
+            a.line
+        ))),
+        None => Err(usage(format!(
+            "credentials file {} has no {key}; add a line {key}=<value>",
+            path.display()
+        ))),
     };
     Ok((get(CLIENT_ID)?, get(CLIENT_SECRET)?))
-}
-
-/// Parses systemd `EnvironmentFile=` syntax: `KEY=VALUE` lines, blank lines and `#`/`;`
-/// comments ignored, an optional `export ` prefix, single or double quotes, CRLF line ends.
-/// Errors name the line number, never its content (it may hold a secret).
-pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut vars = Vec::new();
-    for (i, raw) in text.split('\n').enumerate() {
-        let line_no = i + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw).trim_start();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        let line = match line.strip_prefix("export") {
-            Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
-            _ => line,
-        };
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(format!("line {line_no} is not KEY=VALUE"));
-        };
-        let key = key.trim_end();
-        let valid_key = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_key {
-            return Err(format!(
-                "line {line_no}: the name before '=' is not a valid variable name"
-            ));
-        }
-        let value = unquote(value.trim()).map_err(|e| format!("line {line_no}: {e}"))?;
-        vars.push((key.to_string(), value));
-    }
-    Ok(vars)
-}
-
-fn unquote(value: &str) -> Result<String, &'static str> {
-    let mut chars = value.chars();
-    let quote = match chars.next() {
-        Some(q @ ('"' | '\'')) => q,
-        _ => return Ok(value.to_string()),
-    };
-    let mut out = String::new();
-    loop {
-        match chars.next() {
-            None => return Err("the quoted value has no closing quote"),
-            Some(c) if c == quote => break,
-            Some('\\') if quote == '"' => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some(c) => out.push(c),
-                None => return Err("the quoted value has no closing quote"),
-            },
-            Some(c) => out.push(c),
-        }
-    }
-    let rest = chars.as_str().trim();
-    if !rest.is_empty() && !rest.starts_with('#') {
-        return Err("unexpected text after the closing quote");
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
-
-    fn parsed(text: &str) -> Vec<(String, String)> {
-        parse_env_file(text).unwrap_or_else(|e| panic!("{text:?} should parse: {e}"))
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn plain_comments_blank_lines_and_export() {
-        let text = "# OAuth client\n\nTAILSCALE_OAUTH_CLIENT_ID=kid\n; other comment\n  export TAILSCALE_OAUTH_CLIENT_SECRET=tskey-client-kid-s\n";
-        assert_eq!(
-            parsed(text),
-            pairs(&[
-                ("TAILSCALE_OAUTH_CLIENT_ID", "kid"),
-                ("TAILSCALE_OAUTH_CLIENT_SECRET", "tskey-client-kid-s")
-            ])
-        );
-    }
-
-    #[test]
-    fn quotes_crlf_and_whitespace() {
-        let text = "A=\"double quoted # not a comment\"\r\nB='single \\n literal'\r\nC = spaced value  \r\nD=\"esc \\\" \\\\ \\n\"\nE=\"\"\nF=a=b\n";
-        assert_eq!(
-            parsed(text),
-            pairs(&[
-                ("A", "double quoted # not a comment"),
-                ("B", "single \\n literal"),
-                ("C", "spaced value"),
-                ("D", "esc \" \\ \n"),
-                ("E", ""),
-                ("F", "a=b"),
-            ])
-        );
-    }
-
-    #[test]
-    fn exported_name_is_not_confused_with_prefix() {
-        assert_eq!(parsed("exported=1"), pairs(&[("exported", "1")]));
-    }
-
-    #[test]
-    fn broken_lines_name_the_line_and_never_the_content() {
-        let cases = [
-            (
-                "A=1\ntskey-client-secret-on-its-own\n",
-                "line 2 is not KEY=VALUE",
-            ),
-            (
-                "A=\"unterminated\n",
-                "line 1: the quoted value has no closing quote",
-            ),
-            (
-                "A='x' trailing\n",
-                "line 1: unexpected text after the closing quote",
-            ),
-            (
-                "1A=x\n",
-                "line 1: the name before '=' is not a valid variable name",
-            ),
-            (
-                "my key=x\n",
-                "line 1: the name before '=' is not a valid variable name",
-            ),
-        ];
-        for (text, expected) in cases {
-            let err = parse_env_file(text).expect_err(text);
-            assert_eq!(err, expected, "for {text:?}");
-            assert!(
-                !err.contains("secret"),
-                "error must not quote the line: {err}"
-            );
-        }
-    }
 
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
         let map: HashMap<String, OsString> = vars
@@ -328,7 +208,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET; add a line TAILSCALE_OAUTH_CLIENT_SECRET=<value>",
+                "credentials file {} has no TAILSCALE_OAUTH_CLIENT_SECRET: line 2 sets it empty, and the last assignment counts (as for systemd's EnvironmentFile=); put the value there",
                 file.display()
             )
         );

@@ -2,4 +2,5 @@
 //! below and the modules declared before it.
 pub mod layout;
 pub mod options;
+pub mod env_file;
 pub mod credentials;

@@ -1,7 +1,13 @@
 //! State backups in `DIR/backups/`: `<UTC yyyymmddThhmmssffffffZ>.tfstate` (regular backups:
 //! before every mutation, by `backup-state`, and of the state `restore-state` replaces) and
-//! `<…>.failed.tfstate` for the state a failed run left. Names sort by time; files that do not
-//! match these patterns exactly are never counted or deleted.
+//! `<…>.failed.tfstate` for the state a failed run left. Files that do not match these patterns
+//! exactly (a valid time included) are never counted or deleted.
+//!
+//! Names sort in the order the backups were made, whatever the clock does: a new backup is
+//! named after the current time, or, when the clock stands at or before the newest backup of
+//! either kind (it was stepped back: a host without an RTC, a corrected clock), 1 µs after that
+//! one. So "newest" (what `restore-state` restores, what pruning keeps) means most recently
+//! made, and a name is the time it was made unless the clock was behind an earlier name.
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -35,17 +41,17 @@ pub fn name(t: OffsetDateTime, kind: Kind) -> String {
 
 /// The kind of a backup file name, or None when the name is not one of ours.
 pub fn kind_of(name: &str) -> Option<Kind> {
+    parse_name(name).map(|(_, kind)| kind)
+}
+
+/// The time and kind in a backup file name.
+fn parse_name(name: &str) -> Option<(OffsetDateTime, Kind)> {
     let (stamp, kind) = if let Some(stamp) = name.strip_suffix(Kind::FailedRun.suffix()) {
         (stamp, Kind::FailedRun)
     } else {
         (name.strip_suffix(Kind::Regular.suffix())?, Kind::Regular)
     };
-    let b = stamp.as_bytes();
-    let ok = b.len() == 22
-        && b[8] == b'T'
-        && b[21] == b'Z'
-        && b[..8].iter().chain(&b[9..21]).all(u8::is_ascii_digit);
-    ok.then_some(kind)
+    Some((clock::parse_compact_micros(stamp)?, kind))
 }
 
 /// A backup just made, and the older ones pruning deleted to make room.
@@ -64,11 +70,16 @@ pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Sav
 }
 
 /// Writes `bytes` as a new backup (0600, atomically) in a 0700 `backups/` directory and
-/// returns its path. Never overwrites an existing backup.
+/// returns its path. Its name sorts after every backup already there (see the module
+/// documentation); it never overwrites one.
 pub fn create(dir: &StateDir, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
     let backups = dir.backups();
     atomic::private_dir(&backups).cannot("create", &backups)?;
-    let mut t = clock::now();
+    let newest = all(dir)?.into_iter().map(|(t, _, _)| t).max();
+    let mut t = match newest {
+        Some(newest) => clock::now().max(newest + time::Duration::microseconds(1)),
+        None => clock::now(),
+    };
     let mut path = backups.join(name(t, kind));
     while path.exists() {
         t += time::Duration::microseconds(1);
@@ -80,26 +91,35 @@ pub fn create(dir: &StateDir, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
 
 /// Backups of `kind`, oldest first.
 pub fn list(dir: &StateDir, kind: Kind) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<(OffsetDateTime, PathBuf)> = all(dir)?
+        .into_iter()
+        .filter(|(_, k, _)| *k == kind)
+        .map(|(t, _, path)| (t, path))
+        .collect();
+    found.sort();
+    Ok(found.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Every backup of either kind, in no order.
+fn all(dir: &StateDir) -> Result<Vec<(OffsetDateTime, Kind, PathBuf)>> {
     let backups = dir.backups();
     let entries = match std::fs::read_dir(&backups) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).cannot("list the backups in", &backups),
     };
-    let mut names = Vec::new();
+    let mut found = Vec::new();
     for entry in entries {
         let name = entry.cannot("list the backups in", &backups)?.file_name();
-        if kind_of(&name.to_string_lossy()) == Some(kind) {
-            names.push(name);
+        if let Some((t, kind)) = parse_name(&name.to_string_lossy()) {
+            found.push((t, kind, backups.join(name)));
         }
     }
-    names.sort();
-    Ok(names.into_iter().map(|n| backups.join(n)).collect())
+    Ok(found)
 }
 
 /// Deletes the oldest backups of `kind` until `keep` remain. `protect` (the backup this run
-/// just made) is never deleted, even if the clock went backwards and it sorts oldest.
-/// Returns the deleted paths.
+/// just made) is never deleted. Returns the deleted paths.
 pub fn prune(
     dir: &StateDir,
     kind: Kind,
@@ -163,6 +183,7 @@ mod tests {
             "20260531T000000Z.tfstate",
             "20260531X000000000001Z.tfstate",
             "2026053aT000000000001Z.tfstate",
+            "20261301T000000000001Z.tfstate",
             "20260531T000000000001Z.tfstate.bak",
             "my-20260531T000000000001Z.tfstate",
         ] {
@@ -256,14 +277,39 @@ mod tests {
     #[test]
     fn save_backs_up_then_prunes_sparing_the_new_backup() -> Result<()> {
         let (_temp, state) = StateDir::temporary()?;
-        // The clock went backwards: everything already there sorts after the new backup.
-        let newer = touch(&state, "29990101T000000000000Z.tfstate");
+        let older = touch(&state, "20200101T000000000000Z.tfstate");
         let saved = save(&state, b"{}", Kind::Regular, 1)?;
-        assert_eq!(saved.pruned, vec![newer], "the other backup makes room");
+        assert_eq!(saved.pruned, vec![older], "the other backup makes room");
         assert_eq!(
             list(&state, Kind::Regular)?,
             vec![saved.path],
             "the backup just made is kept"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn after_the_clock_stepped_back_a_new_backup_still_sorts_last() -> Result<()> {
+        let (_temp, state) = StateDir::temporary()?;
+        // Made while the clock was ahead; the failed-run kind counts too.
+        touch(&state, "29990101T000000000000Z.tfstate");
+        touch(&state, "29990101T000000000005Z.failed.tfstate");
+        let made = create(&state, b"{}", Kind::Regular)?;
+        assert_eq!(
+            names(std::slice::from_ref(&made)),
+            ["29990101T000000000006Z.tfstate"],
+            "1 µs after the newest backup of either kind"
+        );
+        let again = create(&state, b"{}", Kind::FailedRun)?;
+        assert_eq!(
+            names(&[again]),
+            ["29990101T000000000007Z.failed.tfstate"],
+            "names keep increasing"
+        );
+        assert_eq!(
+            list(&state, Kind::Regular)?.last(),
+            Some(&made),
+            "newest means most recently made"
         );
         Ok(())
     }

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::config::layout::StateDir;
 use crate::config::options::Action;
-use crate::util::atomic;
 use crate::util::outcome::IoContext;
 use crate::util::tfstate::Object;
+use crate::util::{atomic, regular};
 
 /// `error_message` never exceeds this many bytes.
 pub const MAX_ERROR_BYTES: usize = 4096;
@@ -104,21 +104,35 @@ pub fn write(dir: &StateDir, record: &LastApply) -> Result<()> {
 /// cannot be used (for `status`'s errors).
 pub fn read(dir: &StateDir) -> Result<Option<LastApply>, String> {
     let path = dir.last_apply();
-    let bytes = match std::fs::read(&path) {
+    let bytes = match regular::LAST_APPLY.read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Data => "a valid result record",
-            _ => "valid JSON",
-        };
+    parse(&path, &bytes).map(Some)
+}
+
+/// Parses the content of last-apply.json read from `path`; `Err` as for [`read`].
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<LastApply, String> {
+    let invalid = |what: &str, cause: &dyn std::fmt::Display| {
         format!(
-            "{} is not {what} ({e}); the next apply rewrites it",
+            "{} is not {what} ({cause}); the next apply rewrites it",
             path.display()
         )
-    })
+    };
+    let record: LastApply = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => invalid("a valid result record", &e),
+        _ => invalid("valid JSON", &e),
+    })?;
+    // A failure always says why (a torn or hand-edited file may not: a duplicated
+    // `error_message`, say, leaves none).
+    if record.result == ResultKind::Error && record.error.is_none() {
+        return Err(invalid(
+            "a valid result record",
+            &"result is error, but no error_message",
+        ));
+    }
+    Ok(record)
 }
 
 /// Cuts `message` to at most [`MAX_ERROR_BYTES`] bytes on a character boundary, saying so.
@@ -268,6 +282,17 @@ mod tests {
             Err(format!(
                 "{path} is not valid JSON (EOF while parsing a value at line 1 column 14); the next apply rewrites it"
             ))
+        );
+        let no_message = r#"{"timestamp": "t", "result": "error", "action": "apply",
+            "duration_ms": 1, "backup_path": null, "changes": null,
+            "error_message": "a", "error_message": "twice"}"#;
+        std::fs::write(dir.last_apply(), no_message)?;
+        assert_eq!(
+            read(&dir),
+            Err(format!(
+                "{path} is not a valid result record (result is error, but no error_message); the next apply rewrites it"
+            )),
+            "a duplicated field leaves no message: not a record to trust"
         );
         std::fs::write(dir.last_apply(), r#"{"timestamp": "t", "result": "maybe"}"#)?;
         let err = read(&dir).unwrap_err();

@@ -6,8 +6,9 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::config::layout::StateDir;
-use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
+use crate::util::{atomic, regular};
 
 /// A validated Terraform JSON configuration.
 pub struct RenderedConfig {
@@ -20,8 +21,9 @@ const FIX: &str = "pass the main.tf.json rendered by the NixOS module";
 impl RenderedConfig {
     /// Reads and validates `path`: a JSON object. Every problem is a configuration error.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| usage(format!("cannot read config {}: {e}", path.display())))?;
+        let bytes = regular::CONFIG
+            .read(path)
+            .map_err(|e| usage(format!("cannot read config {}: {e}; {FIX}", path.display())))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             usage(format!(
                 "config {} is not valid JSON ({e}); {FIX}",
@@ -45,18 +47,18 @@ impl RenderedConfig {
     /// Installs the config as DIR/main.tf.json, rewriting it only when the bytes differ.
     pub fn install(&self, dir: &StateDir) -> Result<()> {
         let target = dir.config();
-        if std::fs::read(&target).ok().as_deref() == Some(self.bytes.as_slice()) {
+        if regular::CONFIG.read(&target).ok().as_deref() == Some(self.bytes.as_slice()) {
             return Ok(());
         }
         atomic::write(&target, &self.bytes).cannot("install the config as", &target)?;
-        eprintln!("installed {}", target.display());
+        errln!("installed {}", target.display());
         Ok(())
     }
 }
 
 /// The tailnet named in the installed config (`provider.tailscale.tailnet`), if readable.
 pub fn installed_tailnet(dir: &StateDir) -> Option<String> {
-    let bytes = std::fs::read(dir.config()).ok()?;
+    let bytes = regular::CONFIG.read(&dir.config()).ok()?;
     let value: Value = serde_json::from_slice(&bytes).ok()?;
     let provider = &value["provider"]["tailscale"];
     // Terraform JSON allows a provider block as an object or a list of objects.

@@ -2,12 +2,14 @@
 //! cleared and only an allowlist passes.
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use crate::config::credentials::{self, Credentials};
 use crate::util::outcome::{IoContext, usage};
+use crate::util::sys;
 
 /// Variables passed through from the caller's environment when set (besides every `TF_*`).
 const PASS_THROUGH: [&str; 6] = [
@@ -34,11 +36,19 @@ pub fn locate(flag: Option<&Path>, path_env: Option<&OsStr>) -> Result<PathBuf> 
                 absolute.display()
             )));
         }
+        if !sys::executable(&absolute) {
+            let mode = std::fs::metadata(&absolute).map_or(0, |m| m.permissions().mode() & 0o7777);
+            return Err(usage(format!(
+                "terraform binary {} is not executable (mode {mode:04o}); `chmod +x` it, or {FIX_BINARY}",
+                absolute.display()
+            )));
+        }
         return Ok(absolute);
     }
+    // As a shell does: the first file by that name that may be executed.
     std::env::split_paths(path_env.unwrap_or_default())
         .map(|dir| dir.join(wanted))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| candidate.is_file() && sys::executable(candidate))
         .and_then(|found| std::path::absolute(found).ok())
         .ok_or_else(|| {
             usage(format!(
@@ -184,6 +194,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let bin = dir.path().join("tofu");
         std::fs::write(&bin, "#!/bin/sh\n")?;
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755))?;
         let path = std::env::join_paths([Path::new("/nonexistent"), dir.path()])?;
         assert_eq!(locate(Some(Path::new("tofu")), Some(&path))?, bin);
         Ok(())

@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use crate::config::layout::StateDir;
 use crate::terraform::process::{Finished, Terraform};
-use crate::util::atomic;
+use crate::util::console::errln;
 use crate::util::outcome::IoContext;
+use crate::util::{atomic, regular};
 
 /// What `init` depends on: the terraform binary (resolved path, size, mtime) and the config's
 /// `terraform` block.
@@ -34,7 +35,8 @@ impl Fingerprint {
 
     /// Whether `terraform init` must run in `dir` before plan/apply.
     pub fn needs_init(&self, dir: &StateDir) -> bool {
-        let recorded = std::fs::read(dir.init_fingerprint())
+        let recorded = regular::RECORD
+            .read(&dir.init_fingerprint())
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
         !dir.terraform_data().is_dir()
@@ -81,13 +83,13 @@ impl<'a> Init<'a> {
         if self.fingerprint.needs_init(self.dir) {
             self.now()?;
         } else {
-            eprintln!("terraform init: up to date, skipped");
+            errln!("terraform init: up to date, skipped");
         }
         let finished = command()?;
         if !finished.asks_for_init() {
             return Ok(finished);
         }
-        eprintln!("terraform asks for init: running it and trying {what} again");
+        errln!("terraform asks for init: running it and trying {what} again");
         self.now()?;
         command()
     }

@@ -4,11 +4,21 @@
 //!
 //! We never kill terraform: systemd's `TimeoutStartSec` stops the unit, and terraform
 //! saves its state when it is asked to stop (see `util/signals.rs`).
+//!
+//! terraform must also outlive the runner: if the runner is killed alone (the OOM killer,
+//! `kill -9`), a terraform that is creating a key has to finish and save it, or the key exists
+//! in the tailnet and nothing tracks it. So nothing of terraform depends on the runner's life:
+//! its stdout and stderr are two unlinked files in the state directory (a pipe would kill it
+//! with SIGPIPE at its next line once the runner is gone; Go re-installs SIGPIPE's default
+//! action, so ignoring it does not help), which the runner follows; and it inherits the run
+//! lock, so the next run waits until it (and its providers) exited, then starts from the state
+//! it saved.
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
+use std::fs::File;
+use std::io::{ErrorKind, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
@@ -16,14 +26,20 @@ use anyhow::{Result, anyhow};
 use crate::config::credentials::Credentials;
 use crate::config::layout::StateDir;
 use crate::config::options::Action;
+use crate::stores::lock::{RunLock, Shared};
 use crate::terraform::environment::{self, FIX_BINARY};
 use crate::terraform::json_log::{Feed, JsonLog, mentions_init};
+use crate::util::console::{errln, outln};
 use crate::util::outcome::IoContext;
 use crate::util::scrub::Scrubber;
-use crate::util::signals;
+use crate::util::{atomic, signals};
 
 /// How much of terraform's unstructured output we keep for error messages.
 const TAIL_BYTES: usize = 8192;
+/// How long the runner sleeps when terraform has printed nothing new.
+const FOLLOW_POLL: Duration = Duration::from_millis(25);
+/// A line longer than this is passed on in pieces.
+const MAX_LINE: usize = 1 << 20;
 
 /// A terraform binary ready to run in one state directory.
 pub struct Terraform {
@@ -32,6 +48,7 @@ pub struct Terraform {
     env: Vec<(OsString, OsString)>,
     scrubber: Scrubber,
     lock_timeout: Duration,
+    lock: Shared,
 }
 
 /// What one finished terraform command did.
@@ -105,20 +122,23 @@ enum StdoutTo {
 }
 
 impl Terraform {
+    /// A terraform that runs under `lock` (which it inherits, see the module documentation).
     pub fn new(
         bin: PathBuf,
         dir: &StateDir,
         credentials: Option<&Credentials>,
         lock_timeout: Duration,
-    ) -> Self {
+        lock: &RunLock,
+    ) -> Result<Self> {
         let scrubber = Scrubber::new(credentials.map(|c| c.client_secret.clone()));
-        Terraform {
+        Ok(Terraform {
             env: environment::environment(std::env::vars_os(), dir.root(), credentials),
             bin,
             dir: dir.clone(),
             scrubber,
             lock_timeout,
-        }
+            lock: lock.share().cannot("share the run lock", &dir.lock())?,
+        })
     }
 
     pub fn scrub(&self, text: &str) -> String {
@@ -184,10 +204,7 @@ impl Terraform {
             .stdin(Stdio::null())
             // Its own process group: stop signals reach terraform only through the runner,
             // once (see util/signals.rs), never twice.
-            .process_group(0)
-            // Piped so every line can be scrubbed of secrets before anyone sees it.
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .process_group(0);
         cmd
     }
 
@@ -199,55 +216,167 @@ impl Terraform {
         success_codes: &'static [i32],
     ) -> Result<Finished> {
         signals::check(&format!("running terraform {}", args[0]))?;
-        let mut child = self.command(args).spawn().map_err(|e| {
+        let root = self.dir.root();
+        let (stdout, stdout_end) =
+            atomic::unlinked_file(root, "terraform-stdout").cannot("create a file in", root)?;
+        let (stderr, stderr_end) =
+            atomic::unlinked_file(root, "terraform-stderr").cannot("create a file in", root)?;
+        let record = self.lock.for_child().cannot("prepare", &self.dir.lock())?;
+        let mut command = self.command(args);
+        // SAFETY: `apply` only makes async-signal-safe calls (fcntl, getpid, pwrite, ftruncate)
+        // and allocates nothing.
+        unsafe {
+            // terraform inherits the run lock and is on record before it runs (see the module
+            // documentation).
+            command.pre_exec(move || record.apply());
+        }
+        let mut child = command.stdout(stdout).stderr(stderr).spawn().map_err(|e| {
             anyhow!(
                 "cannot run {}: {e}; {FIX_BINARY} to an executable terraform or tofu binary",
                 self.bin.display()
             )
         })?;
         signals::set_child(Some(child.id()));
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let scrubber = self.scrubber.clone();
-        let stderr_thread = std::thread::spawn(move || {
-            let mut tail = Tail::default();
-            for_each_line(stderr, |line| {
-                let line = scrubber.scrub(line);
-                eprintln!("{line}");
-                tail.push(&line);
-            });
-            tail.0
-        });
         let mut finished = Finished {
             success_codes,
             ..Finished::default()
         };
-        let mut tail = Tail::default();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        for_each_line(stdout, |line| {
-            let line = self.scrubber.scrub(line);
-            match stdout_to {
-                StdoutTo::Operator => println!("{line}"),
-                StdoutTo::Journal => {
-                    eprintln!("{line}");
-                    tail.push(&line);
+        let mut stdout_tail = Tail::default();
+        let mut stderr_tail = Tail::default();
+        let status = follow(
+            &mut child,
+            [Stream::new(stdout_end), Stream::new(stderr_end)],
+            |stream, line| {
+                let line = self.scrubber.scrub(line);
+                if stream == STDERR {
+                    errln!("{line}");
+                    stderr_tail.push(&line);
+                    return;
                 }
-                StdoutTo::JsonLog => match finished.log.feed(&line) {
-                    Some(Feed::Show(text)) => eprintln!("{text}"),
-                    Some(Feed::Quiet) => {}
-                    None => {
-                        eprintln!("{line}");
-                        tail.push(&line);
+                match stdout_to {
+                    StdoutTo::Operator => outln!("{line}"),
+                    StdoutTo::Journal => {
+                        errln!("{line}");
+                        stdout_tail.push(&line);
                     }
-                },
-            }
-        });
-        let status = child.wait();
+                    StdoutTo::JsonLog => match finished.log.feed(&line) {
+                        Some(Feed::Show(text)) => errln!("{text}"),
+                        Some(Feed::Quiet) => {}
+                        None => {
+                            errln!("{line}");
+                            stdout_tail.push(&line);
+                        }
+                    },
+                }
+            },
+        );
         signals::set_child(None);
-        let status = status.cannot("wait for", &self.bin)?;
-        finished.exit = Some(status);
-        finished.stdout_tail = tail.0;
-        finished.stderr_tail = stderr_thread.join().unwrap_or_default();
+        self.note_terraform_end();
+        finished.exit = Some(status.cannot("wait for", &self.bin)?);
+        finished.stdout_tail = stdout_tail.0;
+        finished.stderr_tail = stderr_tail.0;
         Ok(finished)
+    }
+
+    /// Records terraform's end in the lock file; a failure only costs that information.
+    fn note_terraform_end(&self) {
+        if let Err(e) = self.lock.note_terraform(None) {
+            errln!(
+                "warning: cannot record the end of terraform in {}: {e}",
+                self.dir.lock().display()
+            );
+        }
+    }
+}
+
+/// One of terraform's outputs, read from its file as terraform writes it.
+struct Stream {
+    file: Option<File>,
+    /// The start of a line whose end terraform has not written yet.
+    partial: Vec<u8>,
+}
+
+impl Stream {
+    fn new(file: File) -> Self {
+        Stream {
+            file: Some(file),
+            partial: Vec::new(),
+        }
+    }
+
+    /// Reads what terraform has written since the last call and passes on every complete
+    /// line. Returns whether there was anything. A read error ends the stream (terraform
+    /// goes on; only its output is lost).
+    fn pump(&mut self, mut line: impl FnMut(&str)) -> bool {
+        let Some(file) = self.file.as_mut() else {
+            return false;
+        };
+        let mut buf = [0u8; 16384];
+        let n = loop {
+            match file.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    errln!("warning: cannot read terraform's output: {e}");
+                    self.file = None;
+                    return false;
+                }
+            }
+        };
+        self.partial.extend_from_slice(&buf[..n]);
+        let mut start = 0;
+        while let Some(end) = self.partial[start..].iter().position(|&b| b == b'\n') {
+            pass_on(&self.partial[start..start + end], &mut line);
+            start += end + 1;
+        }
+        self.partial.drain(..start);
+        if self.partial.len() > MAX_LINE {
+            pass_on(&std::mem::take(&mut self.partial), &mut line);
+        }
+        n > 0
+    }
+
+    /// Passes on what is left after terraform ended: a last line without its newline.
+    fn finish(&mut self, mut line: impl FnMut(&str)) {
+        while self.pump(&mut line) {}
+        if !self.partial.is_empty() {
+            pass_on(&std::mem::take(&mut self.partial), &mut line);
+        }
+    }
+}
+
+/// One line of output, tolerating invalid UTF-8 and CRLF.
+fn pass_on(bytes: &[u8], line: &mut impl FnMut(&str)) {
+    let text = String::from_utf8_lossy(bytes);
+    line(text.trim_end_matches(['\n', '\r']));
+}
+
+/// The number [`follow`] gives terraform's stderr (its stdout is 0).
+const STDERR: usize = 1;
+
+/// Follows `streams` (terraform's stdout and stderr) until `child` has exited and everything it
+/// wrote is passed on: read what is there; when there is nothing new, check whether terraform
+/// ended, else sleep a moment.
+fn follow(
+    child: &mut Child,
+    mut streams: [Stream; 2],
+    mut line: impl FnMut(usize, &str),
+) -> std::io::Result<ExitStatus> {
+    loop {
+        let mut any = false;
+        for (i, stream) in streams.iter_mut().enumerate() {
+            any |= stream.pump(|text| line(i, text));
+        }
+        if any {
+            continue;
+        }
+        if let Some(status) = child.try_wait()? {
+            for (i, stream) in streams.iter_mut().enumerate() {
+                stream.finish(|text| line(i, text));
+            }
+            return Ok(status);
+        }
+        std::thread::sleep(FOLLOW_POLL);
     }
 }
 
@@ -265,22 +394,6 @@ impl Tail {
                 cut += 1;
             }
             self.0.drain(..cut);
-        }
-    }
-}
-
-/// Calls `f` for every line of `reader`, tolerating invalid UTF-8.
-fn for_each_line(reader: impl Read, mut f: impl FnMut(&str)) {
-    let mut reader = BufReader::new(reader);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                f(line.trim_end_matches(['\n', '\r']));
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Crash-safe file writes, removals and private modes. Single-file operations return the OS
 //! error as it is; the caller says what it was doing (`IoContext::cannot`).
 use std::io::{self, ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -42,6 +42,28 @@ fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(parent(path))
 }
 
+/// A file that only its descriptors keep alive, for output that must outlive this process:
+/// created 0600 as `dir/.<name>.tmp-<pid>` (a name [`remove_stale_temp_files`] removes, should
+/// we die before the next step), opened once more for reading, then unlinked at once.
+/// Returns the write end (appending) and the read end.
+pub fn unlinked_file(dir: &Path, name: &str) -> io::Result<(std::fs::File, std::fs::File)> {
+    let path = temp_path(&dir.join(name));
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let write = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    let read = std::fs::File::open(&path);
+    let unlinked = std::fs::remove_file(&path);
+    let read = read?;
+    unlinked?;
+    Ok((write, read))
+}
+
 /// Removes `path` (if present) and makes the removal durable.
 pub fn remove(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
@@ -57,18 +79,30 @@ pub fn restrict_umask() {
     sys::set_umask(0o077);
 }
 
-/// Tightens an existing file to 0600 if it is wider (states created before umask 077).
-/// Returns the old mode when it changed something.
+/// Tightens an existing regular file to 0600 if it is wider (states created before umask
+/// 077). Returns the old mode when it changed something. Never follows a symbolic link and
+/// leaves anything but a regular file alone (whoever reads it says what is wrong): the mode
+/// is changed on the opened file, after checking it is the one that was looked at.
 pub fn tighten(path: &Path) -> io::Result<Option<u32>> {
-    let mode = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions().mode() & 0o777,
+    let looked_at = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => meta,
+        Ok(_) => return Ok(None),
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    let mode = looked_at.permissions().mode() & 0o777;
     if mode & 0o077 == 0 {
         return Ok(None);
     }
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(sys::O_NONBLOCK)
+        .open(path)?;
+    let opened = file.metadata()?;
+    if (opened.dev(), opened.ino()) != (looked_at.dev(), looked_at.ino()) {
+        return Ok(None); // replaced meanwhile (by a link, say): leave it alone
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
     Ok(Some(mode))
 }
 
@@ -194,12 +228,46 @@ mod tests {
     }
 
     #[test]
+    fn tighten_never_follows_a_link_or_touches_a_special_file() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, b"{}")?;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644))?;
+        let link = dir.path().join("terraform.tfstate");
+        std::os::unix::fs::symlink(&target, &link)?;
+        assert_eq!(tighten(&link)?, None, "a link is left alone");
+        assert_eq!(mode(&target), 0o644, "its target keeps its mode");
+        assert_eq!(
+            tighten(Path::new("/dev/null"))?,
+            None,
+            "a device is left alone"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn private_dir_is_0700() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let nested = dir.path().join("a/b");
         private_dir(&nested)?;
         assert_eq!(mode(&nested), 0o700);
         assert_eq!(mode(&dir.path().join("a")), 0o700);
+        Ok(())
+    }
+
+    #[test]
+    fn an_unlinked_file_reads_back_what_is_written_and_leaves_no_name() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (mut write, mut read) = unlinked_file(dir.path(), "terraform-stdout")?;
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            0,
+            "the file has no name from the start"
+        );
+        write.write_all(b"line\n")?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut read, &mut text)?;
+        assert_eq!(text, "line\n", "the read end sees what the write end wrote");
         Ok(())
     }
 

@@ -1,12 +1,18 @@
 //! How a command ended, the exit code that tells the caller, and the one wording of a failed
 //! file operation.
 //!
-//! - `0`: the command succeeded (for `status`: the last apply/destroy succeeded).
+//! - `0`: the command succeeded (for `status` and `status --json`: the last apply/destroy
+//!   succeeded; for the display and collector formats: the payload was printed).
 //! - `1`: the operation failed: terraform reported an error, the lock could not be taken in
-//!   time, a state file is unreadable, or (for `status`) the last result is an error or missing.
+//!   time, a state file is unreadable, the payload could not be written, or (for `status` and
+//!   `status --json`) the last result is an error or missing.
 //! - `2`: usage or configuration error: unknown option, bad value, missing or invalid
 //!   `--config`, missing credentials, terraform binary not found.
+//! - `141`: the reader of a payload (status, help, version) went away before it was printed
+//!   in full (`status | head -c1`); nothing more is printed. It is 128 + SIGPIPE, what a shell
+//!   reports for any tool stopped the same way.
 use std::fmt;
+use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,6 +25,25 @@ pub enum Outcome {
     /// The operation failed and the command already told the user why
     /// (on stderr and, for apply/destroy, in last-apply.json).
     Failed,
+    /// The reader of the command's payload went away before it was printed in full.
+    ReaderGone,
+}
+
+impl Outcome {
+    /// How a command that printed `what` as its payload ends: `done` when it was written;
+    /// when its reader went away, quietly [`Outcome::ReaderGone`]; when stdout failed
+    /// otherwise (a full disk), an error.
+    pub fn after_payload(
+        what: &str,
+        written: io::Result<()>,
+        done: Outcome,
+    ) -> anyhow::Result<Outcome> {
+        match written {
+            Ok(()) => Ok(done),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Outcome::ReaderGone),
+            Err(e) => Err(e).with_context(|| format!("cannot write {what} to stdout")),
+        }
+    }
 }
 
 /// A usage or configuration error: the user has to change how they call us (exit code 2).
@@ -47,6 +72,7 @@ pub fn exit_code(result: &anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::ReaderGone) => ExitCode::from(141),
         Err(err) if is_usage(err) => ExitCode::from(2),
         Err(_) => ExitCode::from(1),
     }
@@ -78,6 +104,7 @@ mod tests {
             ExitCode::from(1)
         );
         assert_eq!(exit_code(&Err(usage("bad flag"))), ExitCode::from(2));
+        assert_eq!(exit_code(&Ok(Outcome::ReaderGone)), ExitCode::from(141));
     }
 
     #[test]

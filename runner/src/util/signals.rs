@@ -1,6 +1,7 @@
-//! Stopping gracefully. terraform runs in its own process group, so a terminal's Ctrl-C and a
+//! Stopping gracefully. terraform runs in its own process group, so a terminal's Ctrl-C or
+//! hangup (an ssh session that dropped during `sudo tailscale-manager apply`) and a
 //! `KillMode=mixed` systemd stop reach only the runner. The runner then forwards one SIGINT to
-//! terraform for each SIGTERM/SIGINT it receives: terraform stops starting new operations,
+//! terraform for each SIGTERM/SIGINT/SIGHUP it receives: terraform stops starting new operations,
 //! waits for the ones in flight (its providers ignore SIGINT, so an API call that is creating
 //! a key finishes and the key is saved), writes its state and exits; the runner then restores
 //! and records the failure like any other. A second signal means what a second Ctrl-C means
@@ -10,7 +11,7 @@
 //! resets it to the default, so terraform and its providers keep their own behaviour.
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use crate::util::sys::{self, SIGINT, SIGTERM};
+use crate::util::sys::{self, SIGHUP, SIGINT, SIGTERM};
 
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// The running terraform's pid, 0 when none runs.
@@ -28,11 +29,12 @@ fn forward() {
     }
 }
 
-/// From now on, SIGTERM/SIGINT are noted and forwarded instead of ending the process.
+/// From now on, SIGTERM/SIGINT/SIGHUP are noted and forwarded instead of ending the process.
 pub fn defer_termination() {
     // `on_signal` is async-signal-safe: it stores an integer and calls kill(2).
-    sys::set_signal_handler(SIGTERM, on_signal);
-    sys::set_signal_handler(SIGINT, on_signal);
+    for signum in [SIGTERM, SIGINT, SIGHUP] {
+        sys::set_signal_handler(signum, on_signal);
+    }
 }
 
 /// Records the running terraform (`Some(pid)`) or its end (`None`). A signal that arrived

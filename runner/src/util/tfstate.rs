@@ -9,16 +9,31 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::util::outcome::IoContext;
+use crate::util::regular::{self, Refused};
 
 /// Reads a state file. A missing file and an empty one both mean "no state": terraform
 /// creates terraform.tfstate empty when an apply starts and reads it as no state, so a
-/// kill before its first write leaves 0 bytes.
+/// kill before its first write leaves 0 bytes. Anything but a regular file is refused
+/// (`util/regular.rs`), a symbolic link with what to do instead: terraform writes the state
+/// through a link while the runner replaces it, so the two would part ways.
 pub fn read(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match regular::STATE.read(path) {
         Ok(bytes) if bytes.is_empty() => Ok(None),
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).cannot("read", path),
+        Err(e) => match regular::refused(&e) {
+            Some(Refused::Link(target)) => anyhow::bail!(
+                "{} is a symbolic link (to {}); the runner keeps terraform's state as a regular \
+                 file in its state directory and never reads, writes or changes the mode of a \
+                 link there: move the file itself there (`mv {} {}`), or point --state-dir at \
+                 its directory",
+                path.display(),
+                target.display(),
+                target.display(),
+                path.display()
+            ),
+            _ => Err(e).cannot("read", path),
+        },
     }
 }
 

@@ -1,9 +1,9 @@
 //! Failed runs: restore, the failed state kept, orphans, `--on-failure keep`, kills.
 use anyhow::Result;
 use serde_json::json;
-use tailscale_manager::util::sys::{SIGINT, SIGTERM};
+use tailscale_manager::util::sys::{SIGHUP, SIGINT, SIGTERM};
 use test_support::files;
-use test_support::process::{SIGKILL, Spawned, kill, wait_until};
+use test_support::process::{SIGKILL, Spawned, kill, wait_gone, wait_until};
 
 use crate::common::*;
 
@@ -260,6 +260,7 @@ fn the_runner_killed_mid_apply_leaves_consistent_files_and_the_next_run_says_so(
     let killed = runner.finish()?;
     assert_eq!(killed.code, None, "the runner died of SIGKILL: {killed:?}");
     kill(-(terraform as i32), SIGKILL); // what systemd does to the rest of the unit
+    wait_gone(terraform, PATIENCE)?;
 
     // Every file is whole: the state, last-apply.json (the previous run's) and the backups.
     let state = sb.state().expect("the state survives");
@@ -351,6 +352,19 @@ fn sigterm_to_the_runner_stops_terraform_gracefully_and_is_recorded() -> Result<
     let runner = start_interruptible_apply(&sb)?;
     kill(runner.id(), SIGTERM);
     assert_stopped_gracefully(&sb, runner.finish()?)
+}
+
+#[test]
+fn sighup_stops_terraform_gracefully_like_sigterm() -> Result<()> {
+    // A dropped ssh session during `sudo tailscale-manager apply`: the terminal's hangup reaches
+    // the runner's process group (sudo relays it); terraform runs in a group of its own.
+    let sb = Sandbox::new()?;
+    let runner = start_interruptible_apply(&sb)?;
+    kill(-(runner.id() as i32), SIGHUP);
+    assert_stopped_gracefully(&sb, runner.finish()?)?;
+    let (_, status) = sb.status_json()?;
+    assert_eq!(status["lock"]["state"], "idle", "the run ended: {status}");
+    Ok(())
 }
 
 #[test]

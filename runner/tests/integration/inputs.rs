@@ -219,3 +219,163 @@ fn a_missing_terraform_binary_is_a_configuration_error() -> Result<()> {
     );
     Ok(())
 }
+
+/// Runs apply with this credentials file; returns the run and the OAuth secret terraform got.
+fn apply_with_credentials(sb: &Sandbox, text: &str) -> Result<(Output, Option<String>)> {
+    std::fs::write(&sb.credentials, text)?;
+    let env0 = sb.root.path().join("env0");
+    let _ = std::fs::remove_file(&env0);
+    let out = sb.runner(&["apply"], &[("TF_FAKE_ENV0", env0.to_str().unwrap())])?;
+    let secret = std::fs::read(&env0).ok().and_then(|env| {
+        env.split(|&b| b == 0)
+            .find_map(|var| var.strip_prefix(b"TAILSCALE_OAUTH_CLIENT_SECRET="))
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    });
+    Ok((out, secret))
+}
+
+#[test]
+fn credentials_files_mean_what_they_mean_to_systemd() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let id = "TAILSCALE_OAUTH_CLIENT_ID=kid\n";
+    // What systemd's EnvironmentFile= makes of the value (src/basic/env-file.c).
+    for (secret_lines, expected) in [
+        (
+            "TAILSCALE_OAUTH_CLIENT_SECRET=\"two\nlines\"\n",
+            "two\nlines",
+        ),
+        ("TAILSCALE_OAUTH_CLIENT_SECRET='two\nlines'\n", "two\nlines"),
+        (
+            "TAILSCALE_OAUTH_CLIENT_SECRET=\"kept \\n, \\\" \\\\ \\$\"\n",
+            "kept \\n, \" \\ $",
+        ),
+        (
+            "TAILSCALE_OAUTH_CLIENT_SECRET=esc\\ aped\\\ncontinued  \n",
+            "esc apedcontinued",
+        ),
+        (
+            "TAILSCALE_OAUTH_CLIENT_SECRET=first\r\nTAILSCALE_OAUTH_CLIENT_SECRET=last\r\n",
+            "last",
+        ),
+    ] {
+        let (out, secret) = apply_with_credentials(&sb, &format!("{id}{secret_lines}"))?;
+        out.expect(0, &format!("credentials {secret_lines:?}"))?;
+        assert_eq!(secret.as_deref(), Some(expected), "for {secret_lines:?}");
+    }
+    let creds = sb.credentials.display().to_string();
+    for (text, error) in [
+        (
+            format!("{id}TAILSCALE_OAUTH_CLIENT_SECRET=s3cr3t\nTAILSCALE_OAUTH_CLIENT_SECRET=\n"),
+            format!(
+                "error: credentials file {creds} has no TAILSCALE_OAUTH_CLIENT_SECRET: line 3 \
+                 sets it empty, and the last assignment counts (as for systemd's \
+                 EnvironmentFile=); put the value there\n"
+            ),
+        ),
+        (
+            format!("\u{feff}{id}TAILSCALE_OAUTH_CLIENT_SECRET=s3cr3t\n"),
+            format!(
+                "error: credentials file {creds}: line 1 starts with a UTF-8 byte order mark, \
+                 which systemd's EnvironmentFile= reads as part of the name; save the file \
+                 without it\n"
+            ),
+        ),
+    ] {
+        let (out, secret) = apply_with_credentials(&sb, &text)?;
+        out.assert_exit(2);
+        assert_eq!(out.stderr, error, "for {text:?}");
+        assert_eq!(secret, None, "terraform never ran");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_nul_byte_in_a_credential_is_a_credentials_error_before_any_backup() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let (out, secret) = apply_with_credentials(
+        &sb,
+        "TAILSCALE_OAUTH_CLIENT_ID=kid\nTAILSCALE_OAUTH_CLIENT_SECRET=s3cr\0t\n",
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr(&format!(
+        "error: credentials file {}: line 2 contains a NUL byte, which no environment variable \
+         can hold; remove it\n",
+        sb.credentials.display()
+    ));
+    assert_eq!(secret, None, "terraform never ran");
+    assert!(sb.invocations().is_empty(), "terraform never ran");
+    assert!(sb.backups(Kind::Regular).is_empty(), "no backup was made");
+    Ok(())
+}
+
+#[test]
+fn a_terraform_that_is_not_executable_is_a_configuration_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let copy = sb.root.path().join("terraform");
+    std::fs::copy(fake_terraform(), &copy)?;
+    std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    let out = sb.runner(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", copy.to_str().unwrap())],
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr(&format!(
+        "error: terraform binary {} is not executable (mode 0644); `chmod +x` it, or pass \
+         --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN",
+        copy.display()
+    ));
+    assert!(sb.backups(Kind::Regular).is_empty(), "no backup was made");
+    // On PATH, a name that is not executable is passed over, as a shell does.
+    let bin = sb.root.path().join("bin");
+    std::fs::create_dir(&bin)?;
+    std::fs::rename(&copy, bin.join("terraform"))?;
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = sb.runner(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", ""), ("PATH", &path)],
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr("error: terraform not found on PATH");
+    Ok(())
+}
+
+#[test]
+fn an_empty_option_value_is_a_usage_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    let cwd = sb.root.path().join("cwd");
+    std::fs::create_dir(&cwd)?;
+    for option in [
+        "--state-dir",
+        "--config",
+        "--terraform",
+        "--backup-count",
+        "--credentials",
+        "--on-failure",
+        "--lock-timeout",
+    ] {
+        let inline = format!("{option}=");
+        for args in [vec!["apply", option, ""], vec!["apply", &inline]] {
+            let out = Output::run(sb.command(&args, &[]).current_dir(&cwd))?;
+            out.assert_exit(2);
+            assert_eq!(
+                out.stderr,
+                format!(
+                    "error: option '{option}' needs a non-empty value; to leave it unset, leave \
+                     it out (see tailscale-manager --help)\n"
+                ),
+                "{args:?}"
+            );
+        }
+    }
+    let out = Output::run(sb.command(&["restore-state", ""], &[]).current_dir(&cwd))?;
+    out.assert_exit(2);
+    out.assert_stderr("error: restore-state FILE is empty");
+    assert_eq!(
+        std::fs::read_dir(&cwd)?.count(),
+        0,
+        "nothing was written into the current directory"
+    );
+    Ok(())
+}

@@ -297,3 +297,41 @@ fn the_checker_reports_upward_and_sideways_edges() {
          siblings, submodules, test code and main.rs are not"
     );
 }
+
+#[test]
+fn every_print_goes_through_the_console_module() -> Result<()> {
+    // `println!` and friends panic when stdout or stderr is closed (a reader that went away),
+    // which would abort a run before its record; util/console.rs never does.
+    let krate = Crate::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))?;
+    let mut found = Vec::new();
+    for (module, code) in &krate.sources {
+        for (i, line) in code.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for banned in [
+                "println!",
+                "print!",
+                "eprintln!",
+                "eprint!",
+                "dbg!",
+                "io::stdout()",
+                "io::stderr()",
+            ] {
+                let whole_word = code.match_indices(banned).any(|(at, _)| {
+                    !code[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if whole_word && module != &["util", "console"] {
+                    found.push(format!("{}:{}: {}", module.join("::"), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "print through util/console.rs (outln!, errln!, payload):\n{}",
+        found.join("\n")
+    );
+    Ok(())
+}

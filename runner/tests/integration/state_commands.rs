@@ -1,6 +1,8 @@
 //! backup-state, restore-state and backup pruning across runs.
 use anyhow::Result;
 
+use test_support::files;
+
 use crate::common::*;
 
 #[test]
@@ -107,5 +109,41 @@ fn restore_state_without_backups_says_so() -> Result<()> {
     let out = sb.runner(&["restore-state"], &[])?;
     out.assert_exit(1);
     out.assert_stderr("holds no backups to restore");
+    Ok(())
+}
+
+#[test]
+fn newest_means_most_recently_made_after_the_clock_stepped_back() -> Result<()> {
+    // A backup named while the clock was ahead (a host without an RTC, a clock corrected
+    // later): everything made since must still count as newer.
+    let sb = Sandbox::new()?;
+    let ahead = sb.state_dir.join("backups/20990101T000000000000Z.tfstate");
+    std::fs::create_dir_all(ahead.parent().unwrap())?;
+    std::fs::write(&ahead, state_json(1, &[("old", "kOld")]))?;
+    let current = state_json(5, &[("a", "kA")]);
+    sb.seed_state(&current)?;
+    sb.runner(&["backup-state", "--backup-count", "2"], &[])?
+        .expect(0, "backup-state")?;
+    let backups = sb.backups(Kind::Regular);
+    let serials = backups
+        .iter()
+        .map(|b| Ok(files::read_json(b)?["serial"].clone()))
+        .collect::<Result<Vec<_>>>()?;
+    assert_eq!(
+        serials,
+        [1, 5],
+        "the backup just made (serial 5) sorts last: {backups:?}"
+    );
+    let out = sb
+        .runner(&["restore-state"], &[])?
+        .expect(0, "restore-state")?;
+    out.assert_stdout("already equals");
+    sb.assert_state(&current, "restore-state takes the backup made last");
+    sb.runner(&["backup-state", "--backup-count", "2"], &[])?
+        .expect(0, "another backup")?;
+    assert!(
+        !ahead.exists(),
+        "pruning removes the backup made first, whatever its name said"
+    );
     Ok(())
 }

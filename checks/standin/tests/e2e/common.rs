@@ -207,6 +207,11 @@ impl World {
         self.dir.path().join(name)
     }
 
+    /// The world's directory: the tailnet file, the state dir, the terraform log.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn base_url(&self) -> String {
         format!("file://{}", self.sim.path().display())
     }

@@ -1,6 +1,7 @@
 //! End-to-end scenarios a–j (the key files' k1–k9 are in `key_files.rs`, the tailnet's t1–t9 in
-//! `tailnet.rs`): the Nix-rendered main.tf.json → the built runner → real terraform → the
-//! stand-in provider → the simulated tailnet (README "The e2e suite"). Each test has its own world.
+//! `tailnet.rs`, runner death and closed pipes, s1–s5 and f6, in `survival.rs`): the Nix-rendered
+//! main.tf.json → the built runner → real terraform → the stand-in provider → the simulated
+//! tailnet (README "The e2e suite"). Each test has its own world.
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
@@ -9,6 +10,7 @@ mod plain;
 mod provider;
 mod provider_local;
 mod provider_tailnet;
+mod survival;
 mod tailnet;
 
 use std::fs;
@@ -513,6 +515,16 @@ fn stop_during_a_create(signal: i32, group: bool) -> Result<()> {
             "signal {signal}: key {id} is neither in state {tracked:?} nor reported {orphans:?}\n{run:?}"
         );
     }
+    ensure!(
+        last["result"] == "error",
+        "signal {signal}: the stopped run is recorded as failed: {last}"
+    );
+    let (_, status) = world.status_json()?;
+    ensure!(
+        status["lock"]["state"] == "idle",
+        "signal {signal}: the run released the lock as finished: {}",
+        status["lock"]
+    );
     assert_no_torn_files(&world)?;
     world.tailnet_do(&["slow-create", "0"])?;
     world

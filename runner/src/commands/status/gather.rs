@@ -12,7 +12,7 @@ use crate::config::layout::StateDir;
 use crate::config::options::{Options, StatusFormat};
 use crate::stores::backup::{self, Kind};
 use crate::stores::last_apply::{self, LastApply, ResultKind};
-use crate::stores::lock::{self, RunState};
+use crate::stores::lock::{self, Liveness, RunState};
 use crate::stores::rendered;
 use crate::util::clock;
 use crate::util::tfstate::{self, Device, Key, KeyFile, Object};
@@ -126,7 +126,11 @@ pub enum LockState {
     Idle,
     /// A run holds the lock now.
     Running,
-    /// The last run was killed while it held the lock.
+    /// The last run's runner was killed, but its terraform (`terraform_pid`) still runs and
+    /// holds the lock: it finishes the run's changes and saves its state; the next run waits
+    /// for it.
+    Finishing,
+    /// The last run was killed while it held the lock, and nothing of it runs any more.
     Interrupted,
 }
 
@@ -135,6 +139,7 @@ impl LockState {
         match self {
             LockState::Idle => "idle",
             LockState::Running => "running",
+            LockState::Finishing => "finishing",
             LockState::Interrupted => "interrupted",
         }
     }
@@ -146,6 +151,8 @@ pub struct LockStatus {
     pub pid: Option<u32>,
     pub command: Option<String>,
     pub since: Option<String>,
+    /// The terraform that the run is running now (or, `finishing`, that outlived it).
+    pub terraform_pid: Option<u32>,
 }
 
 impl Report {
@@ -201,7 +208,11 @@ impl Report {
             (dir.root().to_path_buf(), 0o700, "chmod 700"),
             (state_path, 0o600, "chmod 600"),
         ] {
-            if let Ok(meta) = std::fs::metadata(&path) {
+            // The entries themselves: a link's target is not ours to judge (a symlinked
+            // state is an error above).
+            if let Ok(meta) = std::fs::symlink_metadata(&path)
+                && !meta.file_type().is_symlink()
+            {
                 let mode = meta.permissions().mode() & 0o777;
                 if mode & !limit != 0 {
                     warnings.push(format!(
@@ -227,20 +238,22 @@ impl Report {
 
         let lock = match lock::read(dir) {
             Some(h) if h.state == RunState::Running => LockStatus {
-                state: if h.interrupted() {
-                    LockState::Interrupted
-                } else {
-                    LockState::Running
+                state: match h.liveness() {
+                    Some(Liveness::Finishing(_)) => LockState::Finishing,
+                    Some(Liveness::Interrupted) => LockState::Interrupted,
+                    _ => LockState::Running,
                 },
                 pid: Some(h.pid),
                 command: Some(h.command),
                 since: Some(h.since),
+                terraform_pid: h.terraform_pid,
             },
             _ => LockStatus {
                 state: LockState::Idle,
                 pid: None,
                 command: None,
                 since: None,
+                terraform_pid: None,
             },
         };
 

@@ -5,7 +5,6 @@ use crate::commands::status::gather::{Devices, KeyStatus, Last, LockState, Repor
 use crate::commands::status::key_files::FileState;
 use crate::config::credentials::Source;
 use crate::stores::last_apply::LastApply;
-use crate::util::scrub;
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -21,7 +20,7 @@ pub fn render(r: &Report) -> String {
         Last::Unreadable => o.push_str("Last apply: unreadable (see errors below)\n"),
         Last::Recorded(l) => last_apply(&mut o, l),
     }
-    if let LockState::Running | LockState::Interrupted = r.lock.state {
+    if let LockState::Running | LockState::Finishing | LockState::Interrupted = r.lock.state {
         let _ = writeln!(
             o,
             "  Run {}: {} (pid {}, since {})",
@@ -29,6 +28,13 @@ pub fn render(r: &Report) -> String {
             r.lock.command.as_deref().unwrap_or("?"),
             r.lock.pid.unwrap_or(0),
             r.lock.since.as_deref().unwrap_or("?")
+        );
+    }
+    if let (LockState::Finishing, Some(terraform)) = (r.lock.state, r.lock.terraform_pid) {
+        let _ = writeln!(
+            o,
+            "  Its runner was killed; its terraform (pid {terraform}) still runs, finishing the \
+             changes and saving the state; the next run waits for it"
         );
     }
     o.push('\n');
@@ -59,7 +65,7 @@ pub fn render(r: &Report) -> String {
     for e in &r.errors {
         let _ = writeln!(o, "Error: {e}");
     }
-    scrub::redact_tokens_owned(o)
+    o
 }
 
 fn last_apply(o: &mut String, l: &LastApply) {

@@ -1,6 +1,5 @@
 //! `status --oneline`: what the activation script prints on every switch.
 use crate::commands::status::gather::{Last, Report};
-use crate::util::scrub;
 
 pub fn render(r: &Report) -> String {
     let line = match (&r.last, r.error_first_line()) {
@@ -8,5 +7,5 @@ pub fn render(r: &Report) -> String {
         (Last::Recorded(_), None) => "tailscale-manager: last apply [ok]".to_string(),
         (_, None) => "tailscale-manager: last apply [none]".to_string(),
     };
-    format!("{}\n", scrub::redact_tokens(&line))
+    format!("{line}\n")
 }

@@ -21,6 +21,7 @@ fn meaning(code: i32) -> &'static str {
         0 => "success",
         1 => "the operation failed",
         2 => "usage or configuration error",
+        141 => "the reader of stdout went away",
         _ => "not a code the runner uses",
     }
 }

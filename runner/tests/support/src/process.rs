@@ -1,8 +1,9 @@
 //! Processes a test starts end with the test, also when it fails: [`Spawned`] kills what it
 //! started on drop, and [`kill_processes_using`] finds what escaped (a process whose parent was
 //! killed is no longer below it). Plus waiting for another process to get somewhere.
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -33,6 +34,16 @@ impl Spawned {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// Waits at most `limit` for the command to end (a command that hangs is killed when the
+    /// error drops it), then collects its output. For output that fits the pipes (64 KiB).
+    pub fn finish_within(mut self, limit: Duration) -> Result<Output> {
+        let child = self.child.as_mut().context("already finished")?;
+        wait_until("the command to end", limit, || {
+            Ok(child.try_wait()?.is_some())
+        })?;
+        self.finish()
+    }
+
     /// Waits for the command to end and collects its output.
     pub fn finish(mut self) -> Result<Output> {
         let child = self.child.take().context("already finished")?;
@@ -47,6 +58,67 @@ impl Drop for Spawned {
             let _ = child.wait();
         }
     }
+}
+
+/// How a command whose output reader went away ended.
+#[derive(Debug)]
+pub struct ReaderGone {
+    pub status: ExitStatus,
+    /// stderr, when it was not sent down the pipe too.
+    pub stderr: String,
+}
+
+/// Runs `command` as a shell runs `command | head -c1` (with `merge_stderr`: `command 2>&1 |
+/// head -c1`): its stdout (and stderr) is a pipe whose reader takes the first byte and goes
+/// away. Waits at most `limit` for the command to end; kills it (and fails) after that.
+pub fn run_with_reader_gone(
+    command: &mut Command,
+    merge_stderr: bool,
+    limit: Duration,
+) -> Result<ReaderGone> {
+    let (mut reader, writer) = std::io::pipe()?;
+    command.stdout(writer.try_clone()?);
+    if merge_stderr {
+        command.stderr(writer);
+    } else {
+        drop(writer);
+        command.stderr(Stdio::piped());
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", command.get_program()))?;
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
+    let mut spawned = Spawned { child: Some(child) };
+    let mut first = [0u8; 1];
+    reader
+        .read_exact(&mut first)
+        .context("the command printed nothing")?;
+    drop(reader);
+    let mut status = None;
+    wait_until(
+        "the command to end after its reader went away",
+        limit,
+        || {
+            let child = spawned.child.as_mut().context("running")?;
+            status = child.try_wait()?;
+            Ok(status.is_some())
+        },
+    )?;
+    spawned.child = None;
+    let stderr = match stderr {
+        Some(thread) => thread.join().unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(ReaderGone {
+        status: status.context("ended")?,
+        stderr,
+    })
 }
 
 /// Direct children of `pid`, from /proc.
@@ -140,6 +212,13 @@ pub fn reap_leftovers(dir: &Path) {
              also end them"
         );
     }
+}
+
+/// Waits until `pid` has exited (gone, or a zombie nobody reaped yet).
+pub fn wait_gone(pid: u32, limit: Duration) -> Result<()> {
+    wait_until(&format!("process {pid} to end"), limit, || {
+        Ok(is_zombie(pid))
+    })
 }
 
 fn is_zombie(pid: u32) -> bool {
