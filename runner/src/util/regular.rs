@@ -7,7 +7,7 @@
 //! then checked with `fstat`, then read up to its limit. The errors read as the cause in
 //! `cannot read <path>: <cause>`.
 use std::fmt;
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::{File, FileType, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -50,6 +50,13 @@ pub const STATE_COPY: Rule = Rule {
 /// `last-apply.json`: an error message of at most 4 KiB and the orphans of one run.
 pub const LAST_APPLY: Rule = Rule {
     max_bytes: 16 * MIB,
+    follow_links: true,
+};
+/// A key file (`keys.<name>.writeFile`), which `status` hashes: a key is about a hundred
+/// bytes, so anything near the limit is not one. A link is read through: what matters is what
+/// a consumer reading the path gets.
+pub const KEY_FILE: Rule = Rule {
+    max_bytes: 64 * KIB,
     follow_links: true,
 };
 /// `.lock` and `.init-fingerprint`: one small record each; the lock is written in place, so a
@@ -110,6 +117,12 @@ impl Rule {
     /// Opens `path` as this rule allows: a regular file, not a link unless allowed; never
     /// blocks. Also for files the caller then writes (`write`).
     pub fn open(self, path: &Path, write: bool) -> io::Result<File> {
+        self.open_with_metadata(path, write).map(|(file, _)| file)
+    }
+
+    /// [`Rule::open`], with the opened file's metadata (its mode and size, from the one
+    /// `fstat` the check made).
+    pub fn open_with_metadata(self, path: &Path, write: bool) -> io::Result<(File, Metadata)> {
         if !self.follow_links {
             let meta = std::fs::symlink_metadata(path)?;
             if meta.file_type().is_symlink() {
@@ -129,7 +142,7 @@ impl Rule {
             return Err(Refused::Replaced.error());
         }
         self.check_size(meta.len())?;
-        Ok(file)
+        Ok((file, meta))
     }
 
     /// Reads `path` whole (see the module documentation).

@@ -365,3 +365,38 @@ fn a_key_file_wider_than_0600_is_warned_about() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_fifo_where_a_key_file_belongs_is_stale_and_never_blocks_status() -> Result<()> {
+    let files = KeyFiles::new(&[("ci", "kCi")], &[("ci", &secret("kCi"))], &["ci"])?;
+    let fifo = files.keys_dir.join("ci");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    for format in ["--json", "--waybar", "--prometheus"] {
+        // Opened plainly, a FIFO without a writer blocks until one comes: never, here.
+        let out = files
+            .sb
+            .spawn_runner(&["status", format], &[])?
+            .finish_within(std::time::Duration::from_secs(10))?
+            .expect(0, &format!("status {format} with a FIFO for a key file"))?;
+        assert_no_secrets(&out.all(), format)?;
+        if format == "--json" {
+            let status: Value = serde_json::from_str(&out.stdout)?;
+            assert_eq!(
+                status["managed_keys"][0]["file"],
+                json!({"path": files.path("ci"), "state": "stale"}),
+                "a FIFO is no key: {status}"
+            );
+            assert_eq!(
+                status["errors"],
+                json!([format!(
+                    "cannot read the key file {}: it is a FIFO, not a regular file; reported as \
+                     stale",
+                    files.path("ci")
+                )]),
+                "the error names the file and why"
+            );
+        }
+    }
+    Ok(())
+}

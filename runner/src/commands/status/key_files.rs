@@ -17,7 +17,6 @@
 //! run that created it failed and was restored) is reported as untracked when it exists, unless
 //! the config names a remote backend (then terraform.tfstate is not the state).
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
@@ -26,11 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::layout::StateDir;
 use crate::util::outcome::IoContext as _;
-use crate::util::sha1;
 use crate::util::tfstate::{KEY_TYPE, KeyFile};
-
-/// A key file is a key: anything much larger is not one, and is not read.
-const MAX_KEY_FILE: u64 = 64 * 1024;
+use crate::util::{regular, sha1};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -167,14 +163,14 @@ impl Inspector<'_> {
         KeyFileStatus { path, state }
     }
 
-    /// Reads the file into the buffer; `None` when it does not exist.
+    /// Reads the file into the buffer; `None` when it does not exist. Anything but a regular
+    /// file (a FIFO would block the read), or a file too large to be a key, is an error.
     fn read(&mut self, path: &str) -> anyhow::Result<Option<()>> {
         let path = PathBuf::from(path);
-        let mut file = match File::open(&path) {
+        let (mut file, meta) = match regular::KEY_FILE.open_with_metadata(&path, false) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             other => other.cannot("read the key file", &path)?,
         };
-        let meta = file.metadata().cannot("read the key file", &path)?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & !0o600 != 0 {
             self.warnings.push(format!(
@@ -183,13 +179,9 @@ impl Inspector<'_> {
                 path.display()
             ));
         }
-        self.buffer.clear();
-        if !meta.is_file() || meta.len() > MAX_KEY_FILE {
-            // Not a key: a directory, a device, or far too large to be one.
-            return Ok(Some(()));
-        }
         // Exactly the size just read: one read(2) for a small file, where read_to_end would
         // also stat, seek and read again to find the end (thousands of key files add up).
+        self.buffer.clear();
         self.buffer.resize(meta.len() as usize, 0);
         match file.read_exact(&mut self.buffer) {
             // It shrank since: terraform is writing it, so it is not what the state says yet.
@@ -233,7 +225,7 @@ fn declared(dir: &StateDir) -> Declared {
         files: HashMap::new(),
         remote: false,
     };
-    let Ok(bytes) = std::fs::read(dir.config()) else {
+    let Ok(bytes) = regular::CONFIG.read(&dir.config()) else {
         return none;
     };
     let Ok(config) = serde_json::from_slice::<Config>(&bytes) else {
@@ -462,23 +454,62 @@ mod tests {
         std::fs::set_permissions(&wide, std::fs::Permissions::from_mode(0o644)).unwrap();
         let a_dir = dir.root().join("a-dir");
         std::fs::create_dir(&a_dir).unwrap();
+        let fifo = dir.root().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo");
+        let large = dir.root().join("large");
+        std::fs::write(&large, vec![b'k'; 64 * 1024 + 1]).unwrap();
         let recorded = [
             recorded("wide", "wide", SECRET),
             recorded("dir", "a-dir", SECRET),
             recorded("notdir", "wide/key", SECRET),
+            recorded("fifo", "fifo", SECRET),
+            recorded("large", "large", SECRET),
         ];
-        let (checked, errors, warnings) = run(&dir, &recorded, &["wide", "dir", "notdir"]);
+        // A FIFO without a writer would block a plain open: this would never return.
+        let (checked, errors, warnings) =
+            run(&dir, &recorded, &["wide", "dir", "notdir", "fifo", "large"]);
         assert_eq!(
             states(&checked),
-            [Some("ok"), Some("stale"), Some("stale")],
-            "a directory is no key, nor is a file that cannot be read"
+            [
+                Some("ok"),
+                Some("stale"),
+                Some("stale"),
+                Some("stale"),
+                Some("stale")
+            ],
+            "a directory, a FIFO or a file far too large is no key, nor is a file that cannot be \
+             read"
         );
-        let wide = wide.display().to_string();
+        let path = |name: &str| dir.root().join(name).display().to_string();
+        let wide = path("wide");
         assert_eq!(
             errors,
-            [format!(
-                "cannot read the key file {wide}/key: Not a directory (os error 20); reported as stale"
-            )]
+            [
+                format!(
+                    "cannot read the key file {}: it is a directory, not a regular file; \
+                     reported as stale",
+                    path("a-dir")
+                ),
+                format!(
+                    "cannot read the key file {wide}/key: Not a directory (os error 20); \
+                     reported as stale"
+                ),
+                format!(
+                    "cannot read the key file {}: it is a FIFO, not a regular file; reported \
+                     as stale",
+                    path("fifo")
+                ),
+                format!(
+                    "cannot read the key file {}: it is larger than 64 KiB, the most this file \
+                     may hold; reported as stale",
+                    path("large")
+                ),
+            ],
+            "each file that is not a key is named with why"
         );
         assert!(
             warnings.contains(&format!(
