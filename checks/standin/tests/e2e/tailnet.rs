@@ -101,8 +101,10 @@ fn t1_acl_on_a_non_default_policy_fails_with_the_fix_then_overwrite_existing_rep
         "the one write asked for the default policy: {:?}",
         acl_writes(&world)?
     );
-    // (Its exit code is the status command's business, not this scenario's.)
-    let oneline = world.runner(&["status", "--oneline"])?;
+    // The activation line exits 0 whenever it prints (the failure is in the line).
+    let oneline = world
+        .runner(&["status", "--oneline"])?
+        .expect(0, "status --oneline after the failed apply")?;
     ensure!(
         oneline.stdout.contains(FIX),
         "the activation line carries the fix: {}",
