@@ -268,6 +268,16 @@ impl World {
     /// config, the simulated tailnet and the OAuth credentials (as the runner passes them), then
     /// `env` (an empty value removes the variable).
     pub fn terraform(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output> {
+        Output::run(&mut self.terraform_command(dir, args, env)?)
+    }
+
+    /// The command [`World::terraform`] runs, to start it in the background.
+    pub fn terraform_command(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Command> {
         let mut command = Command::new(terraform_bin()?);
         command
             .current_dir(dir)
@@ -296,7 +306,7 @@ impl World {
             .arg("-no-color")
             .args(rest)
             .stdin(Stdio::null());
-        Output::run(&mut command)
+        Ok(command)
     }
 
     pub fn runner(&self, args: &[&str]) -> Result<Output> {

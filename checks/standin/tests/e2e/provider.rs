@@ -2,11 +2,14 @@
 //! provider v0.29.2 (its source file cited per test) that the runner scenarios do not reach.
 
 use std::fs;
+use std::os::unix::process::CommandExt as _;
 
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, seed_key};
+use tailscale_manager::util::sys::SIGINT;
+
+use crate::common::{Spawned, World, kill, seed_key, wait_until};
 use crate::plain::{APPLY, attributes, ensure_says};
 
 fn single_use(key: &Value) -> Value {
@@ -207,5 +210,54 @@ fn a_non_file_base_url_is_refused_without_network() -> Result<()> {
         .expect(1, "apply pointed at the real API")?;
     ensure_says(&apply, "never contacts a network")
         .context("the stand-in refuses to leave its file")?;
+    Ok(())
+}
+
+#[test]
+fn one_ctrl_c_during_a_create_saves_the_key_and_the_plugin_outlives_the_answer() -> Result<()> {
+    // A terminal's Ctrl-C reaches terraform and its plugins: the plugin ignores it (go-plugin's
+    // Serve), terraform calls StopProvider, waits for the create in flight and saves the key.
+    // The plugin must still run when terraform reads the answer: go-plugin cancels every call
+    // of a plugin whose process has exited, answered or not ("Request cancelled"), which on a
+    // busy machine left the key created and in no state. The trace shows the order.
+    let world = World::new()?;
+    let dir = world.project("ctrl-c", json!({}), json!({ "k": seed_key()? }))?;
+    world.tailnet_do(&["slow-create", "2", "--commit", "before-sleep"])?;
+    let trace = world.path("ctrl-c-trace.log");
+    let trace_path = trace.to_str().context("temp path is UTF-8")?;
+    let mut command = world.terraform_command(
+        &dir,
+        APPLY,
+        &[("TF_LOG", "trace"), ("TF_LOG_PATH", trace_path)],
+    )?;
+    let apply = Spawned::start(command.process_group(0))?;
+    wait_until("the key to exist", || Ok(world.creates()? == 1))?;
+    kill(-(apply.id() as i32), SIGINT);
+    let run = apply.finish()?.expect(1, "the interrupted apply")?;
+    ensure_says(&run, "Interrupt received")?;
+    let key = world.tailnet_ids()?;
+    let saved = attributes(&world, &dir, "tailscale_tailnet_key.k")?;
+    ensure!(
+        key.len() == 1 && saved["id"] == key[0].as_str(),
+        "the key the API created ({key:?}) is in the state: {saved}\n{}",
+        run.all()
+    );
+
+    let log = fs::read_to_string(&trace)?;
+    let after = |from: usize, what: &str| log[from..].find(what).map(|at| from + at);
+    let call = after(0, "GRPCProvider.v6: ApplyResourceChange").context("the create call")?;
+    // terraform v1.11.4 logs `stop complete` when the interrupted walk has ended and the state
+    // is written (internal/terraform/context.go `Stop`); it ends its plugins after that.
+    let done = after(call, "terraform: stop complete");
+    let exited = after(
+        call,
+        "plugin process exited: plugin=.terraform/providers/registry.terraform.io/tailscale/",
+    );
+    ensure!(
+        matches!((done, exited), (Some(d), Some(e)) if d < e),
+        "the plugin that made the create ran until terraform was done with it (done at byte \
+         {done:?}, the plugin exited at byte {exited:?} of {})",
+        trace.display()
+    );
     Ok(())
 }
