@@ -128,6 +128,11 @@ let
 
   # ---- the runner --------------------------------------------------------------------------------
 
+  # The unit's user and group (and the CLI's, see `cli`): a static system user rather than root, so
+  # terraform and its providers (network-facing code that parses API responses) hold no privilege;
+  # not DynamicUser, because the state must outlive the unit and be shared with the CLI.
+  user = "tailscale-manager";
+
   # What the service's runner is given. ExecStart's flags, the activation line and the CLI wrapper's
   # environment are all made from this one set (through nix/runner-cli.nix).
   runnerSettings = {
@@ -149,8 +154,9 @@ let
     };
 
   # `sudo tailscale-manager status|plan|apply` acts on the service's state with the service's config,
-  # terraform and credentials.
-  cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
+  # terraform and credentials, as the service's user (nix/cli-wrapper.nix: root drops to it and hands
+  # the runner the root-only secrets as open descriptors).
+  cli = pkgs.callPackage ./cli-wrapper.nix {
     inherit (cfg) package;
     environment = runnerCli.environment (
       runnerSettings
@@ -159,6 +165,8 @@ let
         pgConnectionFile = if pg then cfg.stateBackend.pg.connectionStringFile else null;
       }
     );
+    serviceUser = user;
+    secretFiles = runnerCli.secretEnvironment;
   };
 
   # ---- messages ----------------------------------------------------------------------------------
@@ -405,10 +413,17 @@ in
         # runner then records the failure. Whatever is still running after TimeoutStopSec is killed.
         KillMode = "mixed";
 
-        # Hardening (check with `systemd-analyze security tailscale-manager`).
-        # It runs as root so that `sudo tailscale-manager apply` and the unit share one state directory
-        # with no ownership juggling; the empty bounding set leaves that root without any capability
-        # (it cannot override file permissions, change owners or reach the kernel).
+        # Hardening (check with `systemd-analyze security tailscale-manager`: exposure 1.2).
+        # The service's own user (see `user`); systemd gives it StateDirectory, and takes over one an
+        # earlier version left to root (it changes the owner of everything below on start).
+        User = user;
+        Group = user;
+        # Only root, the service's user and group exist in its user namespace: other users' files
+        # and processes are out of reach.
+        PrivateUsers = true;
+        # No mount made inside the unit reaches the host (it makes none).
+        PrivateMounts = true;
+        # No capability either, should anything gain one.
         CapabilityBoundingSet = "";
         AmbientCapabilities = "";
         NoNewPrivileges = true;
@@ -423,10 +438,16 @@ in
         ProtectClock = true;
         ProtectHostname = true;
         ProtectProc = "invisible";
+        # /proc holds only processes: terraform and the runner read their own entries there
+        # (/proc/self, and /proc/<pid>/stat of the lock's holder, a process of this same user).
+        ProcSubset = "pid";
         RestrictNamespaces = true;
         RestrictRealtime = true;
         RestrictSUIDSGID = true;
         LockPersonality = true;
+        # No memory both writable and executable: terraform and its providers (Go) and the runner
+        # (Rust) compile ahead of time, none writes code at run time.
+        MemoryDenyWriteExecute = true;
         # AF_UNIX: terraform talks to its provider plugin over a unix socket (go-plugin/gRPC);
         # AF_INET/AF_INET6: the Tailscale API.
         RestrictAddressFamilies = [
@@ -445,6 +466,13 @@ in
         UMask = "0077";
       };
     };
+
+    users.users.${user} = {
+      isSystemUser = true;
+      group = user;
+      description = "tailscale-manager service";
+    };
+    users.groups.${user} = { };
 
     systemd.paths.tailscale-manager-watch = mkIf (cfg.watchCredentials && cfg.credentialsFile != null) {
       description = "tailscale-manager: re-apply when the OAuth credentials change";

@@ -59,6 +59,25 @@ let
 
   homeCli = modules: builtins.head (h.home modules).home.packages;
 
+  # The NixOS wrapper's ending after its exports: root opens the secret files named by `secrets`
+  # and drops to the service user, which runs the runner directly; anyone else is refused.
+  setpriv = "${fakePkgs.util-linux}/bin/setpriv";
+  id = "${fakePkgs.coreutils}/bin/id";
+  asServiceUser = secrets: ''
+    if [ "$EUID" = 0 ]; then
+      for secret in ${secrets}; do
+        # A file root cannot open either stays a path: the runner then names it in its error.
+        { exec {fd}<"''${!secret}"; } 2>/dev/null && export "$secret=/dev/fd/$fd"
+      done
+      exec ${setpriv} --reuid=tailscale-manager --regid=tailscale-manager --init-groups --no-new-privs -- ${exe} "$@"
+    elif [ "$(${id} -un)" = tailscale-manager ]; then
+      exec ${exe} "$@"
+    else
+      echo "tailscale-manager: run it as root (sudo tailscale-manager …) or as the service user tailscale-manager, not as $(${id} -un)" >&2
+      exit 2
+    fi
+  '';
+
   # The tailnet options (nix/tailnet.nix).
   tailnetOptions = (h.evalNixos [ example ]).options.services.tailscale-manager;
   subOptionDefaults =
@@ -159,6 +178,8 @@ let
     timers = builtins.attrNames c.systemd.timers;
     activation = builtins.attrNames (removeAttrs c.system.activationScripts [ "script" ]);
     packages = map (p: p.name) c.environment.systemPackages;
+    users = builtins.attrNames c.users.users;
+    groups = builtins.attrNames c.users.groups;
     assertions = h.failedAssertions c;
     inherit (c) warnings;
   };
@@ -403,8 +424,15 @@ in
         UMask
         TimeoutStartSec
         KillMode
+        PrivateUsers
+        PrivateMounts
+        ProcSubset
+        ProtectProc
+        MemoryDenyWriteExecute
+        AmbientCapabilities
         ;
       noExtraWritablePaths = !(exampleSvc ? ReadWritePaths);
+      notDynamic = !(exampleSvc ? DynamicUser);
     };
     expected = {
       CapabilityBoundingSet = "";
@@ -428,7 +456,38 @@ in
       UMask = "0077";
       TimeoutStartSec = "15min";
       KillMode = "mixed";
+      PrivateUsers = true;
+      PrivateMounts = true;
+      ProcSubset = "pid";
+      ProtectProc = "invisible";
+      MemoryDenyWriteExecute = true;
+      AmbientCapabilities = "";
       noExtraWritablePaths = true;
+      notDynamic = true;
+    };
+  };
+
+  # The unit runs as a static system user of its own, which the module declares with its group.
+  testServiceUser = {
+    expr = {
+      inherit (exampleSvc) User Group;
+      user = {
+        inherit (exampleSys.users.users.tailscale-manager) isSystemUser isNormalUser group;
+      };
+      group = exampleSys.users.groups ? tailscale-manager;
+      # Nothing of it without the module.
+      hostHasIt = h.hostOnly.users.users ? tailscale-manager || h.hostOnly.users.groups ? tailscale-manager;
+    };
+    expected = {
+      User = "tailscale-manager";
+      Group = "tailscale-manager";
+      user = {
+        isSystemUser = true;
+        isNormalUser = false;
+        group = "tailscale-manager";
+      };
+      group = true;
+      hostHasIt = false;
     };
   };
 
@@ -542,8 +601,7 @@ in
         export TAILSCALE_MANAGER_ON_FAILURE=restore
         export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
         export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
-        exec ${exe} "$@"
-      '';
+      '' + asServiceUser "TAILSCALE_MANAGER_CREDENTIALS_FILE";
     };
   };
 
@@ -988,8 +1046,7 @@ in
       export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
       export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
       export TAILSCALE_MANAGER_WORKSPACE=host-a
-      exec ${exe} "$@"
-    '';
+    '' + asServiceUser "TAILSCALE_MANAGER_CREDENTIALS_FILE TAILSCALE_MANAGER_PG_CONNECTION_FILE";
   };
 
   testPgWithKeyFilesHasNoFailedAssertions = {
