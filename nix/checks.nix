@@ -28,6 +28,7 @@ let
   vmTests = {
     vm-keys = runTest ../checks/vm/keys.nix;
     vm-key-files = runTest ../checks/vm/key-files.nix;
+    vm-service-user = runTest ../checks/vm/service-user.nix;
   };
 
   # The same script as on a developer machine (checks/nix/run), with this flake's nixpkgs (its lib, and

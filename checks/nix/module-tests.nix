@@ -943,6 +943,33 @@ in
     };
   };
 
+  # checks/vm/service-user.nix's machine: the unit waits for the test (no wantedBy, no path unit),
+  # and a normal user to be refused.
+  testVmServiceUserMachineEvaluates = {
+    expr =
+      let
+        c = vmMachine ../vm/service-user.nix;
+      in
+      {
+        failed = h.failedAssertions c;
+        inherit (c) warnings;
+        inherit (c.systemd.services.tailscale-manager) wantedBy;
+        inherit (c.systemd.services.tailscale-manager.serviceConfig) User ReadWritePaths;
+        paths = builtins.attrNames c.systemd.paths;
+        alice = c.users.users.alice.isNormalUser;
+      };
+    expected = {
+      failed = [ ];
+      warnings = [ ];
+      wantedBy = [ ];
+      User = "tailscale-manager";
+      # common.nix's: the simulated tailnet's file.
+      ReadWritePaths = [ "/var/lib/standin" ];
+      paths = [ ];
+      alice = true;
+    };
+  };
+
   # ---- state in PostgreSQL ------------------------------------------------------------------------
 
   testPgRendersGolden15 = {
