@@ -99,3 +99,24 @@ fn no_inherited_descriptor_reaches_terraform() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn restore_state_reads_a_state_handed_over_open() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(2, &[("a", "kA"), ("b", "kB")]))?;
+    let old = sb.file("old.tfstate", &state_json(1, &[("a", "kA")]))?;
+    let file = File::open(&old)?;
+    let named = handed_over(&file)?;
+    let out = sb
+        .runner(&["restore-state", &named], &[])?
+        .expect(0, "restore-state from a descriptor")?;
+    out.assert_stdout(&format!(
+        "restored {named} ({old}) to {}",
+        sb.state_path().display()
+    ));
+    sb.assert_state(
+        &state_json(1, &[("a", "kA")]),
+        "the state behind the descriptor",
+    );
+    Ok(())
+}
