@@ -222,8 +222,9 @@ in
       description = ''
         Runtime path of an EnvironmentFile-style file with `TAILSCALE_OAUTH_CLIENT_ID=…` and
         `TAILSCALE_OAUTH_CLIENT_SECRET=…`, decrypted on the host by agenix or sops-nix. Required.
-        systemd hands it to the unit with `LoadCredential=` (so it may be root-only, mode 0400); it is
-        never read at evaluation time and never copied into the Nix store.
+        systemd hands it to the unit with `LoadCredential=` (so it may be root-only, mode 0400), and
+        `sudo tailscale-manager` hands it to the runner as an open descriptor; it is never read at
+        evaluation time and never copied into the Nix store.
       '';
     };
 
@@ -262,8 +263,9 @@ in
       type = tmTypes.stateDir;
       default = "/var/lib/tailscale-manager";
       description = ''
-        Terraform state, backups and `last-apply.json`. Must be below `/var/lib/`, because the unit
-        gets it as its systemd `StateDirectory=` (the only writable path under `ProtectSystem=strict`).
+        Terraform state, backups and `last-apply.json`, owned by the service's user
+        `tailscale-manager`. Must be below `/var/lib/`, because the unit gets it as its systemd
+        `StateDirectory=` (the only writable path under `ProtectSystem=strict`).
       '';
     };
 
