@@ -125,6 +125,19 @@ let
     meta.mainProgram = "standin-tailnet";
   };
 
+  # A VM test's machine (see vmMachine below): what its evaluation reports (`clean`: nothing),
+  # and what `f` picks from it.
+  vmMachineChecks =
+    file: f:
+    let
+      c = vmMachine file;
+    in
+    {
+      assertions = h.failedAssertions c;
+      inherit (c) warnings;
+    }
+    // f c;
+
   # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
   vmMachine =
     file:
@@ -917,25 +930,17 @@ in
   # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, no warning about
   # hashicorp/local (the stand-in package holds it).
   testVmKeyFilesMachineEvaluates = {
-    expr =
-      let
-        c = vmMachine ../vm/key-files.nix;
-      in
-      {
-        failed = h.failedAssertions c;
-        inherit (c) warnings;
-        consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
-        plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
-        config =
-          c.system.build.tailscale-manager-config == rendered {
-            keys.managed_key = ciKey // {
-              file = keyFile "managed_key";
-            };
+    expr = vmMachineChecks ../vm/key-files.nix (c: {
+      consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
+      plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
+      config =
+        c.system.build.tailscale-manager-config == rendered {
+          keys.managed_key = ciKey // {
+            file = keyFile "managed_key";
           };
-      };
-    expected = {
-      failed = [ ];
-      warnings = [ ];
+        };
+    });
+    expected = clean // {
       consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
       # common.nix's: the stand-in package alone, which holds hashicorp/local too.
       plugins = [ "terraform-provider-tailscale-standin-0.29.2" ];
@@ -946,21 +951,13 @@ in
   # checks/vm/service-user.nix's machine: the unit waits for the test (no wantedBy, no path unit),
   # and a normal user to be refused.
   testVmServiceUserMachineEvaluates = {
-    expr =
-      let
-        c = vmMachine ../vm/service-user.nix;
-      in
-      {
-        failed = h.failedAssertions c;
-        inherit (c) warnings;
-        inherit (c.systemd.services.tailscale-manager) wantedBy;
-        inherit (c.systemd.services.tailscale-manager.serviceConfig) User ReadWritePaths;
-        paths = builtins.attrNames c.systemd.paths;
-        alice = c.users.users.alice.isNormalUser;
-      };
-    expected = {
-      failed = [ ];
-      warnings = [ ];
+    expr = vmMachineChecks ../vm/service-user.nix (c: {
+      inherit (c.systemd.services.tailscale-manager) wantedBy;
+      inherit (c.systemd.services.tailscale-manager.serviceConfig) User ReadWritePaths;
+      paths = builtins.attrNames c.systemd.paths;
+      alice = c.users.users.alice.isNormalUser;
+    });
+    expected = clean // {
       wantedBy = [ ];
       User = "tailscale-manager";
       # common.nix's: the simulated tailnet's file.

@@ -23,6 +23,10 @@ let
     type = types.attrsOf unitOption;
     default = { };
   };
+  flag = mkOption {
+    type = types.bool;
+    default = false;
+  };
   nullOr =
     type:
     mkOption {
@@ -154,14 +158,8 @@ in
       type = types.attrsOf (
         types.submodule {
           options = {
-            isSystemUser = mkOption {
-              type = types.bool;
-              default = false;
-            };
-            isNormalUser = mkOption {
-              type = types.bool;
-              default = false;
-            };
+            isSystemUser = flag;
+            isNormalUser = flag;
             group = mkOption {
               type = types.str;
               default = "";

@@ -26,6 +26,30 @@ pub fn fds_env(sb: &Sandbox) -> String {
     sb.root.path().join("fds").to_string_lossy().into_owned()
 }
 
+/// Asserts that `terraform plan` got the OAuth secret in its environment but not the
+/// descriptor `fd` the runner read it from.
+#[track_caller]
+pub fn assert_plan_got_the_secret_not(sb: &Sandbox, fd: i32, why: &str) -> Result<()> {
+    let plan = sb
+        .invocations()
+        .into_iter()
+        .find(|c| c.args.starts_with("plan"))
+        .expect("terraform plan ran");
+    assert_eq!(
+        plan.env
+            .get("TAILSCALE_OAUTH_CLIENT_SECRET")
+            .map(String::as_str),
+        Some(OAUTH_SECRET),
+        "{why}: the secret read through the descriptor reaches terraform's environment"
+    );
+    let held = terraform_descriptors(sb)?;
+    assert!(
+        !held.contains(&fd),
+        "{why}: terraform must not inherit the secret's descriptor {fd}: {held:?}"
+    );
+    Ok(())
+}
+
 #[test]
 fn credentials_come_through_an_inherited_descriptor_that_terraform_never_gets() -> Result<()> {
     let sb = Sandbox::new()?;
@@ -37,22 +61,7 @@ fn credentials_come_through_an_inherited_descriptor_that_terraform_never_gets() 
     let fds = fds_env(&sb);
     sb.runner(&["plan", "--credentials", &named], &[("TF_FAKE_FDS", &fds)])?
         .expect(0, "plan with the credentials as a descriptor")?;
-    let plan = sb
-        .invocations()
-        .into_iter()
-        .find(|c| c.args.starts_with("plan"))
-        .expect("terraform plan ran");
-    assert_eq!(
-        plan.env
-            .get("TAILSCALE_OAUTH_CLIENT_SECRET")
-            .map(String::as_str),
-        Some(OAUTH_SECRET),
-        "the secret read through the descriptor reaches terraform's environment"
-    );
-    assert!(
-        !terraform_descriptors(&sb)?.contains(&file.as_raw_fd()),
-        "terraform must not inherit the secret's descriptor {named}"
-    );
+    assert_plan_got_the_secret_not(&sb, file.as_raw_fd(), "as the same user")?;
     let status = sb.runner(&["status", "--credentials", &named], &[])?;
     status.assert_stdout(&format!("Credentials: file {named} ({path} (deleted))\n"));
     Ok(())
