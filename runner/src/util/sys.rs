@@ -118,6 +118,22 @@ pub fn executable(path: &std::path::Path) -> bool {
     unsafe { access(path.as_ptr(), X_OK) == 0 }
 }
 
+/// Whether a process with this pid exists, asking the kernel (`kill(pid, 0)`) rather than
+/// `/proc`, which may not show it: no such process is `ESRCH`; one this user may not signal is
+/// `EPERM`, but exists. A zombie exists too. Async-signal-safe.
+pub fn process_exists(pid: u32) -> bool {
+    const EPERM: i32 = 1;
+    // 0 and what does not fit would name process groups, not a process.
+    let Ok(pid @ 1..) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) with signal 0 only checks; it takes plain integers and touches no memory.
+    match unsafe { kill(pid, 0) } {
+        0 => true,
+        _ => std::io::Error::last_os_error().raw_os_error() == Some(EPERM),
+    }
+}
+
 /// This process's effective user id. Async-signal-safe.
 pub fn effective_uid() -> u32 {
     // SAFETY: geteuid(2) takes nothing and cannot fail.
@@ -203,6 +219,25 @@ mod tests {
             !inherited_by_a_child(second.as_raw_fd()),
             "the /proc/self/fd listing marked it close-on-exec"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn processes_exist_while_they_run_whoever_runs_them() -> std::io::Result<()> {
+        assert!(process_exists(own_pid()), "this process");
+        assert!(
+            process_exists(1),
+            "init, which this user may not signal unless root"
+        );
+        let mut child = std::process::Command::new("true").spawn()?;
+        let pid = child.id();
+        child.wait()?;
+        assert!(!process_exists(pid), "a reaped child is gone");
+        assert!(
+            !process_exists(0),
+            "0 is no process (it would mean the group)"
+        );
+        assert!(!process_exists(u32::MAX), "not a pid");
         Ok(())
     }
 
