@@ -441,7 +441,8 @@ in
         ProtectHostname = true;
         ProtectProc = "invisible";
         # /proc holds only processes: terraform and the runner read their own entries there
-        # (/proc/self, and /proc/<pid>/stat of the lock's holder, a process of this same user).
+        # (/proc/self; /proc/<pid>/stat of the lock's holder, or kill(pid, 0) where ProtectProc
+        # hides it: a CLI run is this user's, but outside this user namespace).
         ProcSubset = "pid";
         RestrictNamespaces = true;
         RestrictRealtime = true;
