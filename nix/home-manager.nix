@@ -24,7 +24,7 @@ let
   runnerCli = import ./runner-cli.nix { inherit lib; };
   sharedOptions = import ./shared-options.nix { inherit lib pkgs; };
 
-  cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
+  cli = pkgs.callPackage ./cli-wrapper.nix {
     inherit (cfg) package;
     environment = runnerCli.environment { inherit (cfg) tailnet stateDir credentialsFile; };
   };

@@ -45,7 +45,7 @@ let
           defaultText = literalMD "`false`; `true` when `loadCredentialFor` is not empty or `authKeyForTailscaled` names this key";
           description = ''
             Keep the key's current value in the file `path` (mode 0600, in a 0700 directory, owned by
-            root). Each run that creates or replaces the key rewrites it, the next run rewrites a file
+            the service's user `tailscale-manager`). Each run that creates or replaces the key rewrites it, the next run rewrites a file
             deleted or edited behind its back, and removing the key (or turning this off) deletes it.
             Rendered as `local_sensitive_file.<name>` of the `hashicorp/local` provider, which
             `terraformPackage` must then contain (the default does).

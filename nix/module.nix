@@ -128,6 +128,11 @@ let
 
   # ---- the runner --------------------------------------------------------------------------------
 
+  # The unit's user and group (and the CLI's, see `cli`): a static system user rather than root, so
+  # terraform and its providers (network-facing code that parses API responses) hold no privilege;
+  # not DynamicUser, because the state must outlive the unit and be shared with the CLI.
+  user = "tailscale-manager";
+
   # What the service's runner is given. ExecStart's flags, the activation line and the CLI wrapper's
   # environment are all made from this one set (through nix/runner-cli.nix).
   runnerSettings = {
@@ -149,8 +154,9 @@ let
     };
 
   # `sudo tailscale-manager status|plan|apply` acts on the service's state with the service's config,
-  # terraform and credentials.
-  cli = import ./cli-wrapper.nix { inherit lib; inherit (pkgs) writeShellScriptBin; } {
+  # terraform and credentials, as the service's user (nix/cli-wrapper.nix: root drops to it and hands
+  # the runner the root-only secrets as open descriptors).
+  cli = pkgs.callPackage ./cli-wrapper.nix {
     inherit (cfg) package;
     environment = runnerCli.environment (
       runnerSettings
@@ -159,6 +165,8 @@ let
         pgConnectionFile = if pg then cfg.stateBackend.pg.connectionStringFile else null;
       }
     );
+    serviceUser = user;
+    secretFiles = runnerCli.secretEnvironment;
   };
 
   # ---- messages ----------------------------------------------------------------------------------
@@ -214,8 +222,9 @@ in
       description = ''
         Runtime path of an EnvironmentFile-style file with `TAILSCALE_OAUTH_CLIENT_ID=…` and
         `TAILSCALE_OAUTH_CLIENT_SECRET=…`, decrypted on the host by agenix or sops-nix. Required.
-        systemd hands it to the unit with `LoadCredential=` (so it may be root-only, mode 0400); it is
-        never read at evaluation time and never copied into the Nix store.
+        systemd hands it to the unit with `LoadCredential=` (so it may be root-only, mode 0400), and
+        `sudo tailscale-manager` hands it to the runner as an open descriptor; it is never read at
+        evaluation time and never copied into the Nix store.
       '';
     };
 
@@ -254,8 +263,9 @@ in
       type = tmTypes.stateDir;
       default = "/var/lib/tailscale-manager";
       description = ''
-        Terraform state, backups and `last-apply.json`. Must be below `/var/lib/`, because the unit
-        gets it as its systemd `StateDirectory=` (the only writable path under `ProtectSystem=strict`).
+        Terraform state, backups and `last-apply.json`, owned by the service's user
+        `tailscale-manager`. Must be below `/var/lib/`, because the unit gets it as its systemd
+        `StateDirectory=` (the only writable path under `ProtectSystem=strict`).
       '';
     };
 
@@ -405,10 +415,17 @@ in
         # runner then records the failure. Whatever is still running after TimeoutStopSec is killed.
         KillMode = "mixed";
 
-        # Hardening (check with `systemd-analyze security tailscale-manager`).
-        # It runs as root so that `sudo tailscale-manager apply` and the unit share one state directory
-        # with no ownership juggling; the empty bounding set leaves that root without any capability
-        # (it cannot override file permissions, change owners or reach the kernel).
+        # Hardening (check with `systemd-analyze security tailscale-manager`: exposure 1.2).
+        # The service's own user (see `user`); systemd gives it StateDirectory, and takes over one an
+        # earlier version left to root (it changes the owner of everything below on start).
+        User = user;
+        Group = user;
+        # Only root, the service's user and group exist in its user namespace: other users' files
+        # and processes are out of reach.
+        PrivateUsers = true;
+        # No mount made inside the unit reaches the host (it makes none).
+        PrivateMounts = true;
+        # No capability either, should anything gain one.
         CapabilityBoundingSet = "";
         AmbientCapabilities = "";
         NoNewPrivileges = true;
@@ -423,10 +440,17 @@ in
         ProtectClock = true;
         ProtectHostname = true;
         ProtectProc = "invisible";
+        # /proc holds only processes: terraform and the runner read their own entries there
+        # (/proc/self; /proc/<pid>/stat of the lock's holder, or kill(pid, 0) where ProtectProc
+        # hides it: a CLI run is this user's, but outside this user namespace).
+        ProcSubset = "pid";
         RestrictNamespaces = true;
         RestrictRealtime = true;
         RestrictSUIDSGID = true;
         LockPersonality = true;
+        # No memory both writable and executable: terraform and its providers (Go) and the runner
+        # (Rust) compile ahead of time, none writes code at run time.
+        MemoryDenyWriteExecute = true;
         # AF_UNIX: terraform talks to its provider plugin over a unix socket (go-plugin/gRPC);
         # AF_INET/AF_INET6: the Tailscale API.
         RestrictAddressFamilies = [
@@ -445,6 +469,13 @@ in
         UMask = "0077";
       };
     };
+
+    users.users.${user} = {
+      isSystemUser = true;
+      group = user;
+      description = "tailscale-manager service";
+    };
+    users.groups.${user} = { };
 
     systemd.paths.tailscale-manager-watch = mkIf (cfg.watchCredentials && cfg.credentialsFile != null) {
       description = "tailscale-manager: re-apply when the OAuth credentials change";

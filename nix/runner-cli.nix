@@ -39,11 +39,15 @@ let
       name = "credentialsFile";
       flag = "--credentials";
       env = "TAILSCALE_MANAGER_CREDENTIALS_FILE";
+      # A root-only file: the NixOS wrapper hands it to the runner as an open descriptor.
+      secret = true;
     }
     {
       name = "pgConnectionFile";
       flag = "--pg-connection-file";
       env = "TAILSCALE_MANAGER_PG_CONNECTION_FILE";
+      # A root-only file: the NixOS wrapper hands it to the runner as an open descriptor.
+      secret = true;
     }
     {
       # Not the runner's own: it passes TAILSCALE_TAILNET through to terraform's provider.
@@ -81,6 +85,9 @@ in
         (toString values.${s.name})
       ]) (given values)
     );
+
+  # The variables that name root-only secret files (see `secret` above).
+  secretEnvironment = map (s: s.env) (builtins.filter (s: s.secret or false) settings);
 
   # The same settings as environment variables (a flag on the command line still wins over them).
   environment =

@@ -49,9 +49,10 @@ in
         description = ''
           Runtime path of a file holding the libpq connection string (a `postgresql://…` URL or
           `key=value` words), decrypted on the host by agenix or sops-nix. Required with `"pg"`.
-          systemd hands it to the unit with `LoadCredential=pg-conn-str:…`, and the runner hands it
-          to terraform as `PG_CONN_STR`: it is never read at evaluation time, never copied into the
-          store and never rendered into main.tf.json.
+          systemd hands it to the unit with `LoadCredential=pg-conn-str:…` (`sudo tailscale-manager`
+          to the runner as an open descriptor), and the runner hands it to terraform as
+          `PG_CONN_STR`: it is never read at evaluation time, never copied into the store and never
+          rendered into main.tf.json.
         '';
       };
 

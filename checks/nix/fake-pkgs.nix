@@ -71,19 +71,24 @@ let
     in
     base;
 in
-{
+lib.fix (pkgs: {
   inherit lib;
+  # The runner's package.nix gives a fake runner (recording how it was called); any other file is
+  # called as nixpkgs' callPackage calls it, with these packages (and `.override`).
   callPackage =
     path: args:
-    drv "tailscale-manager-0.1.0" {
-      pname = "tailscale-manager";
-      version = "0.1.0";
-      meta.mainProgram = "tailscale-manager";
-      calledWith = {
-        path = toString path;
-        inherit args;
-      };
-    };
+    if baseNameOf path == "package.nix" then
+      drv "tailscale-manager-0.1.0" {
+        pname = "tailscale-manager";
+        version = "0.1.0";
+        meta.mainProgram = "tailscale-manager";
+        calledWith = {
+          path = toString path;
+          inherit args;
+        };
+      }
+    else
+      lib.callPackageWith pkgs path args;
   opentofu = pluggable "opentofu" "tofu";
   terraform = pluggable "terraform" "terraform";
   terraform-providers = providers;
@@ -127,5 +132,23 @@ in
   jq = drv "jq-1.8.1" { meta.mainProgram = "jq"; };
   procps = drv "procps-4.0.5" { };
   shadow = drv "shadow-4.18.0" { };
+  # users-groups.nix: the shells whose programs.<shell>.enable it checks, the password hash schemes
+  # it accepts, and what its activation snippet and per-user profiles are built with.
+  fish = drv "fish-4.0.2" { };
+  xonsh = drv "xonsh-0.19.2" { };
+  zsh = drv "zsh-5.9" { };
+  bashInteractive = drv "bash-interactive-5.3" { };
+  libxcrypt.enabledCryptSchemeIds = [
+    "y"
+    "gy"
+    "7"
+    "2b"
+    "2y"
+    "2a"
+    "6"
+  ];
+  perl.withPackages = _: drv "perl-5.40.0-env" { };
+  writeText = name: text: drv name { inherit text; };
+  buildEnv = { name, ... }: drv name { };
   util-linux = drv "util-linux-2.41" { };
-}
+})

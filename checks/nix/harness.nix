@@ -25,6 +25,9 @@ let
         "system/activation/activation-script.nix"
         "misc/meta.nix" # meta.maintainers, which tailscale.nix sets
         "services/networking/tailscale.nix"
+        # users.users/users.groups with NixOS's own checks (a system user needs its group, …)
+        "config/users-groups.nix"
+        "misc/ids.nix"
       ]
       ++ [ ./nixos-host-stubs.nix ]
     else

@@ -59,6 +59,25 @@ let
 
   homeCli = modules: builtins.head (h.home modules).home.packages;
 
+  # The NixOS wrapper's ending after its exports: root opens the secret files named by `secrets`
+  # and drops to the service user, which runs the runner directly; anyone else is refused.
+  setpriv = "${fakePkgs.util-linux}/bin/setpriv";
+  id = "${fakePkgs.coreutils}/bin/id";
+  asServiceUser = secrets: ''
+    if [ "$EUID" = 0 ]; then
+      for secret in ${secrets}; do
+        # A file root cannot open either stays a path: the runner then names it in its error.
+        { exec {fd}<"''${!secret}"; } 2>/dev/null && export "$secret=/dev/fd/$fd"
+      done
+      exec ${setpriv} --reuid=tailscale-manager --regid=tailscale-manager --init-groups --no-new-privs -- ${exe} "$@"
+    elif [ "$(${id} -un)" = tailscale-manager ]; then
+      exec ${exe} "$@"
+    else
+      echo "tailscale-manager: run it as root (sudo tailscale-manager …) or as the service user tailscale-manager, not as $(${id} -un)" >&2
+      exit 2
+    fi
+  '';
+
   # The tailnet options (nix/tailnet.nix).
   tailnetOptions = (h.evalNixos [ example ]).options.services.tailscale-manager;
   subOptionDefaults =
@@ -105,6 +124,19 @@ let
   standinPackage = fakePkgs.writeShellScriptBin "terraform-provider-tailscale-standin-0.29.2" "" // {
     meta.mainProgram = "standin-tailnet";
   };
+
+  # A VM test's machine (see vmMachine below): what its evaluation reports (`clean`: nothing),
+  # and what `f` picks from it.
+  vmMachineChecks =
+    file: f:
+    let
+      c = vmMachine file;
+    in
+    {
+      assertions = h.failedAssertions c;
+      inherit (c) warnings;
+    }
+    // f c;
 
   # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
   vmMachine =
@@ -159,6 +191,8 @@ let
     timers = builtins.attrNames c.systemd.timers;
     activation = builtins.attrNames (removeAttrs c.system.activationScripts [ "script" ]);
     packages = map (p: p.name) c.environment.systemPackages;
+    users = builtins.attrNames c.users.users;
+    groups = builtins.attrNames c.users.groups;
     assertions = h.failedAssertions c;
     inherit (c) warnings;
   };
@@ -403,8 +437,15 @@ in
         UMask
         TimeoutStartSec
         KillMode
+        PrivateUsers
+        PrivateMounts
+        ProcSubset
+        ProtectProc
+        MemoryDenyWriteExecute
+        AmbientCapabilities
         ;
       noExtraWritablePaths = !(exampleSvc ? ReadWritePaths);
+      notDynamic = !(exampleSvc ? DynamicUser);
     };
     expected = {
       CapabilityBoundingSet = "";
@@ -428,7 +469,38 @@ in
       UMask = "0077";
       TimeoutStartSec = "15min";
       KillMode = "mixed";
+      PrivateUsers = true;
+      PrivateMounts = true;
+      ProcSubset = "pid";
+      ProtectProc = "invisible";
+      MemoryDenyWriteExecute = true;
+      AmbientCapabilities = "";
       noExtraWritablePaths = true;
+      notDynamic = true;
+    };
+  };
+
+  # The unit runs as a static system user of its own, which the module declares with its group.
+  testServiceUser = {
+    expr = {
+      inherit (exampleSvc) User Group;
+      user = {
+        inherit (exampleSys.users.users.tailscale-manager) isSystemUser isNormalUser group;
+      };
+      group = exampleSys.users.groups ? tailscale-manager;
+      # Nothing of it without the module.
+      hostHasIt = h.hostOnly.users.users ? tailscale-manager || h.hostOnly.users.groups ? tailscale-manager;
+    };
+    expected = {
+      User = "tailscale-manager";
+      Group = "tailscale-manager";
+      user = {
+        isSystemUser = true;
+        isNormalUser = false;
+        group = "tailscale-manager";
+      };
+      group = true;
+      hostHasIt = false;
     };
   };
 
@@ -542,8 +614,7 @@ in
         export TAILSCALE_MANAGER_ON_FAILURE=restore
         export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
         export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
-        exec ${exe} "$@"
-      '';
+      '' + asServiceUser "TAILSCALE_MANAGER_CREDENTIALS_FILE";
     };
   };
 
@@ -859,29 +930,40 @@ in
   # checks/vm/key-files.nix's machine: a dynamic-user consumer wired to the key, no warning about
   # hashicorp/local (the stand-in package holds it).
   testVmKeyFilesMachineEvaluates = {
-    expr =
-      let
-        c = vmMachine ../vm/key-files.nix;
-      in
-      {
-        failed = h.failedAssertions c;
-        inherit (c) warnings;
-        consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
-        plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
-        config =
-          c.system.build.tailscale-manager-config == rendered {
-            keys.managed_key = ciKey // {
-              file = keyFile "managed_key";
-            };
+    expr = vmMachineChecks ../vm/key-files.nix (c: {
+      consumer = c.systemd.services.key-consumer.serviceConfig.LoadCredential;
+      plugins = map (p: p.name) c.services.tailscale-manager.terraformPackage.actualPlugins;
+      config =
+        c.system.build.tailscale-manager-config == rendered {
+          keys.managed_key = ciKey // {
+            file = keyFile "managed_key";
           };
-      };
-    expected = {
-      failed = [ ];
-      warnings = [ ];
+        };
+    });
+    expected = clean // {
       consumer = [ "tailscale-authkey-managed_key:${keyFile "managed_key"}" ];
       # common.nix's: the stand-in package alone, which holds hashicorp/local too.
       plugins = [ "terraform-provider-tailscale-standin-0.29.2" ];
       config = true;
+    };
+  };
+
+  # checks/vm/service-user.nix's machine: the unit waits for the test (no wantedBy, no path unit),
+  # and a normal user to be refused.
+  testVmServiceUserMachineEvaluates = {
+    expr = vmMachineChecks ../vm/service-user.nix (c: {
+      inherit (c.systemd.services.tailscale-manager) wantedBy;
+      inherit (c.systemd.services.tailscale-manager.serviceConfig) User ReadWritePaths;
+      paths = builtins.attrNames c.systemd.paths;
+      alice = c.users.users.alice.isNormalUser;
+    });
+    expected = clean // {
+      wantedBy = [ ];
+      User = "tailscale-manager";
+      # common.nix's: the simulated tailnet's file.
+      ReadWritePaths = [ "/var/lib/standin" ];
+      paths = [ ];
+      alice = true;
     };
   };
 
@@ -988,8 +1070,7 @@ in
       export TAILSCALE_MANAGER_STATE_DIR=/var/lib/tailscale-manager
       export TAILSCALE_MANAGER_TERRAFORM_BIN=${tofu}
       export TAILSCALE_MANAGER_WORKSPACE=host-a
-      exec ${exe} "$@"
-    '';
+    '' + asServiceUser "TAILSCALE_MANAGER_CREDENTIALS_FILE TAILSCALE_MANAGER_PG_CONNECTION_FILE";
   };
 
   testPgWithKeyFilesHasNoFailedAssertions = {

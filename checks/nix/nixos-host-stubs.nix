@@ -6,7 +6,9 @@
 # system.build) is declared by the real modules, not here.
 #
 # nixpkgs' real services.tailscale module (networking/tailscale.nix) is evaluated too; the options it
-# reads or sets outside systemd are stubbed here (networking.*, security.wrapperDir). Of PostgreSQL,
+# reads or sets outside systemd are stubbed here (networking.*, security.wrapperDir). So are NixOS's
+# users-groups.nix and ids.nix (users.users, users.groups and their checks); what they read elsewhere
+# (boot.initrd.systemd.*, users.defaultUserShell, sysusers/userborn) is stubbed here. Of PostgreSQL,
 # only `services.postgresql.enable` is read, so it is a plain stub.
 { lib, pkgs, ... }:
 let
@@ -22,25 +24,23 @@ let
     type = types.listOf types.anything;
     default = [ ];
   };
-  # users.users.<name> / users.groups.<name>: any attributes (NixOS checks them in users-groups.nix).
-  accounts = mkOption {
-    type = types.attrsOf (types.submodule { freeformType = types.attrsOf types.anything; });
-    default = { };
-  };
 in
 {
   options = {
     boot.extraSystemdUnitPaths = list;
+    boot.initrd.systemd.contents = attrs;
+    boot.initrd.systemd.enable = value false;
+    boot.initrd.systemd.storePaths = list;
     boot.isContainer = value false;
     boot.kernel.sysctl = attrs;
     environment.etc = attrs;
+    environment.profiles = list;
     environment.systemPackages = mkOption {
       type = types.listOf types.package;
       default = [ ];
     };
     environment.variables = attrs;
     i18n.imperativeLocale = value false;
-    ids = attrs;
     networking.dhcpcd.denyInterfaces = list;
     networking.firewall.allowedUDPPorts = list;
     networking.firewall.checkReversePath = value true;
@@ -60,6 +60,7 @@ in
       type = types.bool;
       default = false;
     };
+    services.userborn.enable = value false;
     system.activatable = value true;
     system.etc.overlay.enable = value false;
     system.fsPackages = list;
@@ -67,11 +68,11 @@ in
     system.nssModules = list;
     system.requiredKernelConfig = list;
     systemd.network.networks = attrs;
+    systemd.sysusers.enable = value false;
     systemd.tmpfiles.rules = list;
     systemd.user = attrs;
     time.timeZone = value null;
-    users.groups = accounts;
-    users.users = accounts;
+    users.defaultUserShell = value pkgs.bashInteractive;
   };
 
   # The activation script sources it (specialfs, activation-script.nix); built by stage-2 in NixOS.

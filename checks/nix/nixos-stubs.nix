@@ -23,6 +23,10 @@ let
     type = types.attrsOf unitOption;
     default = { };
   };
+  flag = mkOption {
+    type = types.bool;
+    default = false;
+  };
   nullOr =
     type:
     mkOption {
@@ -146,6 +150,36 @@ in
         default = { };
       };
       extraUpFlags = strList;
+    };
+
+    # nixos/modules/config/users-groups.nix: the options the module sets, with NixOS's types and
+    # defaults (the real module, with its checks, runs against NixOS's real modules).
+    users.users = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options = {
+            isSystemUser = flag;
+            isNormalUser = flag;
+            group = mkOption {
+              type = types.str;
+              default = "";
+            };
+            description = mkOption {
+              type = types.passwdEntry types.str;
+              default = "";
+            };
+          };
+        }
+      );
+      default = { };
+    };
+    users.groups = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options.gid = nullOr types.int;
+        }
+      );
+      default = { };
     };
 
     # nixos/modules/services/databases/postgresql.nix: only whether the server runs on this host.

@@ -9,6 +9,7 @@
 #            nixpkgs; only its lib/ and nixos/ are used).
 
 tree_files=(lib/default.nix nixos/lib/utils.nix nixos/modules/system/boot/systemd.nix
+  nixos/modules/config/users-groups.nix nixos/modules/misc/ids.nix
   nixos/modules/system/activation/activation-script.nix nixos/modules/misc/assertions.nix
   nixos/modules/misc/meta.nix nixos/modules/services/networking/tailscale.nix)
 

@@ -25,7 +25,10 @@ in
     after = [ "standin-tailnet.service" ];
   };
 
-  # The tailnet, with one OAuth client that owns tag:ci, and its credentials as EnvironmentFile lines.
+  # The tailnet, with one OAuth client that owns tag:ci, and its credentials as EnvironmentFile lines
+  # (root's, as agenix leaves them). The tailnet file is the service user's: the provider, running
+  # as that user, rewrites it. Tests change it as that user too (setpriv --reuid=tailscale-manager
+  # …), since a change replaces the file and root's would be root's.
   systemd.services.standin-tailnet = {
     wantedBy = [ "multi-user.target" ];
     serviceConfig = {
@@ -36,6 +39,7 @@ in
       install -d -m 0700 /var/lib/standin /run/secrets
       ${pkgs.lib.getExe standin} --file ${tailnetFile} init --tags tag:ci \
         --credentials-out /run/secrets/tailscale-oauth --force
+      chown -R tailscale-manager:tailscale-manager /var/lib/standin
     '';
   };
 

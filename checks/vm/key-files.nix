@@ -1,7 +1,7 @@
-# Delivering a key on a real NixOS machine: the unit writes the key's file (0600, directory 0700),
-# a service running as a dynamic user gets the same value as a credential through
-# keys.<name>.loadCredentialFor, sees the replacement key at its next start, and turning the
-# delivery off deletes the file. (The module's wiring is also covered without a VM: see README,
+# Delivering a key on a real NixOS machine: the unit writes the key's file (0600, directory 0700,
+# the service user's), a service running as a dynamic user gets the same value as a credential
+# through keys.<name>.loadCredentialFor, sees the replacement key at its next start, and turning
+# the delivery off deletes the file. (The module's wiring is also covered without a VM: see README,
 # "What runs where".)
 {
   name = "tailscale-manager-key-files";
@@ -39,6 +39,8 @@
     import json
 
     KEY_FILE = "/var/lib/tailscale-manager/keys/managed_key"
+    # Changes to the tailnet file as the user whose file it is (see common.nix).
+    AS_MANAGER = "setpriv --reuid=tailscale-manager --regid=tailscale-manager --init-groups"
 
     def wait_until_run_finished():
         machine.wait_until_succeeds(
@@ -66,11 +68,12 @@
     machine.wait_for_unit("standin-tailnet.service")
     base = machine.succeed("readlink -f /run/current-system").strip()
 
-    with subtest("the first run writes the key file, root-only"):
+    with subtest("the first run writes the key file, the service user's alone"):
         machine.wait_until_succeeds(f"test -e {KEY_FILE}", timeout=300)
         wait_until_run_finished()
         mode = machine.succeed(f"stat -c '%a %U' {KEY_FILE} $(dirname {KEY_FILE})").split()
-        assert mode == ["600", "root", "700", "root"], f"expected file 600 and directory 700, root's; got {mode}"
+        expected = ["600", "tailscale-manager", "700", "tailscale-manager"]
+        assert mode == expected, f"expected file 600 and directory 700, tailscale-manager's; got {mode}"
         first = managed_key()
         file_sha = machine.succeed(f"sha256sum < {KEY_FILE} | cut -d' ' -f1").strip()
         assert file_sha == tailnet_sha256(first["id"]), "the key file does not hold the tailnet's key"
@@ -84,7 +87,7 @@
         assert "tailscale-manager.service" in after.split(), f"key-consumer is not ordered after the manager: {after}"
 
     with subtest("after a rotation the service gets the new key at its next start"):
-        machine.succeed(f"standin-tailnet --file /var/lib/standin/tailnet.json expire {first['id']}")
+        machine.succeed(f"{AS_MANAGER} standin-tailnet --file /var/lib/standin/tailnet.json expire {first['id']}")
         # Starting the consumer starts a run first (Wants= and After= tailscale-manager.service).
         machine.succeed("systemctl start key-consumer.service")
         second = managed_key()

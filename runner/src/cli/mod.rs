@@ -12,12 +12,15 @@ use crate::commands::{apply, backup_restore, init_plan, status};
 use crate::config::options::{Command, Options};
 use crate::util::console::{self, errln};
 use crate::util::outcome::{self, Outcome};
-use crate::util::{atomic, scrub};
+use crate::util::{atomic, scrub, sys};
 
 /// The whole program: parse, run one command, print the error (if any) and map the result to
 /// the exit code (`util/outcome.rs`).
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     atomic::restrict_umask();
+    // Nothing this process inherited reaches terraform; a secret handed over as /dev/fd/N is
+    // read through a descriptor of its own (util/regular.rs).
+    sys::close_inherited_on_exec();
     let result = parse::parse(args, |name| std::env::var_os(name))
         .and_then(|cli| dispatch(cli.command, &cli.options));
     if let Err(err) = &result {

@@ -53,7 +53,7 @@ pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
         outln!(
             "{} already equals {}; nothing to do",
             StateDir::STATE,
-            source.display()
+            regular::shown(&source)
         );
         return Ok(Outcome::Success);
     }
@@ -66,6 +66,10 @@ pub fn restore_state(opts: &Options, file: Option<&Path>) -> Result<Outcome> {
         );
     }
     atomic::write(&state, &bytes).cannot("restore", &state)?;
-    outln!("restored {} to {}", source.display(), state.display());
+    outln!(
+        "restored {} to {}",
+        regular::shown(&source),
+        state.display()
+    );
     Ok(Outcome::Success)
 }

@@ -1,6 +1,8 @@
 //! What the commands that change something share: the run lock (taken first, so two runs
 //! never interleave) and the inputs they validate before touching anything.
 use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -11,10 +13,10 @@ use crate::stores::lock::{self, RunLock};
 use crate::stores::rendered::RenderedConfig;
 use crate::terraform::environment;
 use crate::terraform::process::Terraform;
-use crate::util::atomic;
 use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
 use crate::util::signals;
+use crate::util::{atomic, sys};
 
 fn env(name: &str) -> Option<OsString> {
     std::env::var_os(name)
@@ -25,6 +27,7 @@ pub fn lock(opts: &Options, command: &str) -> Result<RunLock> {
     signals::defer_termination();
     let dir = &opts.state_dir;
     atomic::private_dir(dir.root()).cannot("create the state directory", dir.root())?;
+    not_root_in_another_users_directory(dir.root())?;
     let lock = lock::acquire(dir, command, opts.lock_timeout)?;
     atomic::remove_stale_temp_files(dir.root())?;
     atomic::remove_stale_temp_files(&dir.backups())?;
@@ -33,6 +36,27 @@ pub fn lock(opts: &Options, command: &str) -> Result<RunLock> {
         errln!("tightened {} from mode {old:04o} to 0600", state.display());
     }
     Ok(lock)
+}
+
+/// Root writing into a state directory that belongs to another user (the NixOS service's)
+/// would leave files that user can neither read nor replace: a state or backup the service
+/// could not restore. So root only ever writes into its own; the NixOS wrapper drops to the
+/// service's user before it runs the runner.
+fn not_root_in_another_users_directory(dir: &Path) -> Result<()> {
+    let meta = std::fs::metadata(dir).cannot("read the owner of", dir)?;
+    if sys::effective_uid() != 0 || meta.uid() == 0 {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "the state directory {} belongs to uid {}, but this runs as root: what it wrote there \
+         would be root's, and that user could not read or replace it; run it as that user \
+         (the NixOS module's `sudo tailscale-manager …` does, or `setpriv --reuid={} --regid={} \
+         --init-groups tailscale-manager …`)",
+        dir.display(),
+        meta.uid(),
+        meta.uid(),
+        meta.gid()
+    )))
 }
 
 /// The configuration to install: `--config`, or for destroy the already installed copy.

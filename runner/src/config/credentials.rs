@@ -28,7 +28,7 @@ pub enum Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::File(p) => write!(f, "file {}", regular::shown(p)),
             Source::SystemdCredential(p) => write!(f, "systemd credential {}", p.display()),
             Source::Environment => write!(f, "environment ({CLIENT_ID}, {CLIENT_SECRET})"),
         }
@@ -100,11 +100,11 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
 }
 
 fn from_file(path: &Path) -> Result<(String, String)> {
+    let shown = regular::shown(path);
     let bytes = regular::CREDENTIALS.read(path).map_err(|e| {
         usage(format!(
-            "cannot read credentials file {}: {e}; it must be a KEY=VALUE file with \
-             {CLIENT_ID}= and {CLIENT_SECRET}= lines, readable by this user",
-            path.display()
+            "cannot read credentials file {shown}: {e}; it must be a KEY=VALUE file with \
+             {CLIENT_ID}= and {CLIENT_SECRET}= lines, readable by this user"
         ))
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -114,24 +114,21 @@ fn from_file(path: &Path) -> Result<(String, String)> {
             .count()
             + 1;
         usage(format!(
-            "credentials file {}: line {line} is not valid UTF-8; save the file as UTF-8 text",
-            path.display()
+            "credentials file {shown}: line {line} is not valid UTF-8; save the file as UTF-8 text"
         ))
     })?;
-    let assignments = env_file::parse(&text)
-        .map_err(|e| usage(format!("credentials file {}: {e}", path.display())))?;
+    let assignments =
+        env_file::parse(&text).map_err(|e| usage(format!("credentials file {shown}: {e}")))?;
     // The last assignment counts, an empty one too, as for systemd's EnvironmentFile=.
     let get = |key: &str| match assignments.iter().rev().find(|a| a.key == key) {
         Some(a) if !a.value.is_empty() => Ok(a.value.clone()),
         Some(a) => Err(usage(format!(
-            "credentials file {} has no {key}: line {} sets it empty, and the last assignment \
+            "credentials file {shown} has no {key}: line {} sets it empty, and the last assignment \
              counts (as for systemd's EnvironmentFile=); put the value there",
-            path.display(),
             a.line
         ))),
         None => Err(usage(format!(
-            "credentials file {} has no {key}; add a line {key}=<value>",
-            path.display()
+            "credentials file {shown} has no {key}; add a line {key}=<value>"
         ))),
     };
     Ok((get(CLIENT_ID)?, get(CLIENT_SECRET)?))

@@ -360,11 +360,14 @@ pub fn parse(bytes: &[u8]) -> Option<Holder> {
 }
 
 /// Whether a process with this pid runs (Linux `/proc`); a zombie (dead, not yet reaped by its
-/// parent) does not.
+/// parent) does not. A process `/proc` does not show is asked after directly: a `/proc` mounted
+/// `hidepid=invisible` (the NixOS unit's `ProtectProc=invisible`) hides the processes of another
+/// user namespace even when they are this user's, and the unit has one of its own
+/// (`PrivateUsers=true`), so from inside it a run of the CLI would otherwise look dead.
 fn process_alive(pid: u32) -> bool {
     let Ok(stat) = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
     else {
-        return false;
+        return sys::process_exists(pid);
     };
     // The state is the first field after the command name, which may contain spaces.
     let state = stat

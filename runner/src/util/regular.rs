@@ -6,9 +6,14 @@
 //! A file is opened with `O_NONBLOCK` (a FIFO without a writer would block the open itself),
 //! then checked with `fstat`, then read up to its limit. The errors read as the cause in
 //! `cannot read <path>: <cause>`.
+//!
+//! A path `/dev/fd/N` (or `/proc/self/fd/N`) names the file this process inherited open as
+//! descriptor N, and is read from that descriptor, from the start, never opened again: opening
+//! the path would check the file's permissions anew, and the NixOS wrapper hands the runner,
+//! after dropping root, root-only secrets exactly so.
 use std::fmt;
 use std::fs::{File, FileType, Metadata, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +128,9 @@ impl Rule {
     /// [`Rule::open`], with the opened file's metadata (its mode and size, from the one
     /// `fstat` the check made).
     pub fn open_with_metadata(self, path: &Path, write: bool) -> io::Result<(File, Metadata)> {
+        if let Some(fd) = inherited_descriptor(path).filter(|_| !write) {
+            return self.open_inherited(fd);
+        }
         if !self.follow_links {
             let meta = std::fs::symlink_metadata(path)?;
             if meta.file_type().is_symlink() {
@@ -145,6 +153,19 @@ impl Rule {
         Ok((file, meta))
     }
 
+    /// The file behind the inherited descriptor `fd`, checked as an opened path is, and read
+    /// through a descriptor of its own (close-on-exec), from the start.
+    fn open_inherited(self, fd: i32) -> io::Result<(File, Metadata)> {
+        let mut file = sys::duplicate(fd)?;
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
+            return Err(Refused::Special(describe(meta.file_type())).error());
+        }
+        self.check_size(meta.len())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok((file, meta))
+    }
+
     /// Reads `path` whole (see the module documentation).
     pub fn read(self, path: &Path) -> io::Result<Vec<u8>> {
         let file = self.open(path, false)?;
@@ -164,6 +185,29 @@ impl Rule {
             true => Err(Refused::TooLarge(self.max_bytes).error()),
             false => Ok(()),
         }
+    }
+}
+
+/// The descriptor a path `/dev/fd/N` or `/proc/self/fd/N` names (see the module documentation).
+pub fn inherited_descriptor(path: &Path) -> Option<i32> {
+    let path = path.to_str()?;
+    let number = path
+        .strip_prefix("/dev/fd/")
+        .or_else(|| path.strip_prefix("/proc/self/fd/"))?;
+    match number.bytes().all(|b| b.is_ascii_digit()) {
+        true => number.parse().ok(),
+        false => None,
+    }
+}
+
+/// `path` as messages show it: an inherited descriptor's also names the file behind it
+/// (`/dev/fd/3 (/run/agenix/tailscale-oauth)`), which is what the user knows.
+pub fn shown(path: &Path) -> String {
+    let file = inherited_descriptor(path)
+        .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok());
+    match file {
+        Some(file) => format!("{} ({})", path.display(), file.display()),
+        None => path.display().to_string(),
     }
 }
 
@@ -249,6 +293,67 @@ mod tests {
             &format!("it is a symbolic link (to {})", target.display()),
         );
         Ok(())
+    }
+
+    #[test]
+    fn an_inherited_descriptor_is_read_from_the_start_never_opened_again() -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("oauth.env");
+        std::fs::write(&path, "A=1\n")?;
+        let mut held = File::open(&path)?;
+        held.seek(SeekFrom::End(0))?;
+        let named = PathBuf::from(format!("/dev/fd/{}", held.as_raw_fd()));
+        // Gone from its directory: only the descriptor still reaches it.
+        std::fs::remove_file(&path)?;
+        assert_eq!(CREDENTIALS.read(&named)?, b"A=1\n", "from the start");
+        assert_eq!(CREDENTIALS.read(&named)?, b"A=1\n", "read twice alike");
+        let proc_named = PathBuf::from(format!("/proc/self/fd/{}", held.as_raw_fd()));
+        assert_eq!(CREDENTIALS.read(&proc_named)?, b"A=1\n", "the /proc form");
+        assert_eq!(
+            shown(&named),
+            format!("{} ({} (deleted))", named.display(), path.display()),
+            "messages name the file behind the descriptor"
+        );
+        let (reader, _writer) = std::io::pipe()?;
+        let pipe = PathBuf::from(format!("/dev/fd/{}", reader.as_raw_fd()));
+        refused(CREDENTIALS, &pipe, "it is a FIFO, not a regular file");
+        std::fs::write(dir.path().join("big"), vec![b'#'; 64 * 1024 + 1])?;
+        let big = File::open(dir.path().join("big"))?;
+        let big_named = PathBuf::from(format!("/dev/fd/{}", big.as_raw_fd()));
+        refused(
+            CREDENTIALS,
+            &big_named,
+            "it is larger than 64 KiB, the most this file may hold",
+        );
+        match CREDENTIALS.read(Path::new("/dev/fd/999999")) {
+            Err(e) => assert_eq!(e.raw_os_error(), Some(9), "EBADF: {e}"),
+            Ok(_) => panic!("descriptor 999999 is not open"),
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn only_plain_descriptor_numbers_name_a_descriptor() {
+        let cases = [
+            ("/dev/fd/3", Some(3)),
+            ("/proc/self/fd/12", Some(12)),
+            ("/dev/fd/", None),
+            ("/dev/fd/3/x", None),
+            ("/dev/fd/-1", None),
+            ("/dev/stdin", None),
+            ("/proc/1/fd/3", None),
+            ("dev/fd/3", None),
+            ("/run/secrets/oauth", None),
+        ];
+        for (path, fd) in cases {
+            assert_eq!(inherited_descriptor(Path::new(path)), fd, "{path}");
+        }
+        assert_eq!(
+            shown(Path::new("/run/x")),
+            "/run/x",
+            "a plain path as it is"
+        );
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! Real terraform with the stand-in provider is exercised by `checks/e2e`.
 mod apply;
 mod common;
+mod descriptors;
 mod error_hints;
 mod failure;
 mod fuzz;
 mod inputs;
 mod layers;
 mod locking;
+mod other_users;
 mod special_files;
 mod state_commands;
 mod status;
