@@ -8,6 +8,7 @@ mod fuzz;
 mod inputs;
 mod layers;
 mod locking;
+mod remote_backend;
 mod special_files;
 mod state_commands;
 mod status;
