@@ -132,7 +132,7 @@ impl Attempt<'_> {
         remote.settle_local()?;
         let pull = init.around("state pull", || tf.state_pull(self.dir().root()))?;
         let pulled = remote.pulled(pull)?;
-        if pulled.exists() {
+        if pulled.holds_anything() {
             let state = tfstate::parse(&pulled.bytes).map_err(|e| {
                 anyhow!(
                     "{} is not a valid terraform state ({e}); nothing was changed",
@@ -148,7 +148,7 @@ impl Attempt<'_> {
         let finished = init.retrying(self.action.as_str(), || tf.apply(self.action))?;
         let after = remote
             .refresh_snapshot(&Place::StateDir)
-            .filter(|state| state.exists());
+            .filter(|state| state.holds_anything());
         if finished.success() {
             return self.succeeded(&finished);
         }

@@ -22,11 +22,8 @@ pub fn backup_state(opts: &Options) -> Result<Outcome> {
     let lock = setup::lock(opts, "backup-state")?;
     if let Some(outcome) = with_remote(opts, &lock, |remote, place| {
         let state = remote.pull(place)?;
-        if !state.exists() {
-            bail!(
-                "{} does not exist yet (terraform never wrote it); nothing to back up",
-                remote.describe()
-            );
+        if !state.holds_anything() {
+            bail!("{} holds nothing yet; nothing to back up", remote.describe());
         }
         let saved = backup::save(
             &opts.state_dir,
@@ -127,7 +124,7 @@ fn restore_remote(
         );
         return Ok(Outcome::Success);
     }
-    if current.exists() {
+    if current.holds_anything() {
         let saved = backup::save(dir, &current.bytes, Kind::Regular, opts.backup_count)?;
         outln!(
             "backed up {} to {}",

@@ -133,7 +133,7 @@ impl<'a> Remote<'a> {
     pub fn pulled(&self, pull: Finished) -> Result<StateDoc> {
         if !pull.success() {
             bail!(
-                "cannot read {} (`terraform state pull`): {}; {}nothing was changed",
+                "cannot read {}: {}; {}nothing was changed",
                 self.describe(),
                 one_line(&pull.error_message("state pull")),
                 self.check_access()
@@ -204,7 +204,7 @@ impl<'a> Remote<'a> {
             format!("{}nothing was changed", self.check_access())
         };
         bail!(
-            "cannot push {} to {} (`terraform state push`): {message}; {fix}",
+            "cannot push {} to {}: {message}; {fix}",
             file.display(),
             self.describe()
         )

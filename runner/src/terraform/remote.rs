@@ -51,6 +51,12 @@ impl StateDoc {
         !self.lineage.is_empty()
     }
 
+    /// Whether there is anything to back up or restore: terraform wrote the workspace and it
+    /// holds something (`state pull` creates a workspace it has never seen, empty).
+    pub fn holds_anything(&self) -> bool {
+        self.exists() && !self.is_empty()
+    }
+
     /// No resources and no outputs: nothing to lose, and terraform's `state push` replaces
     /// such a state whatever its lineage (`statemgr.CheckValidImport` in terraform's
     /// `internal/states/statemgr/migrate.go`).
@@ -72,6 +78,7 @@ mod tests {
         let created = br#"{"version":4,"serial":1,"lineage":"0dac","outputs":{},"resources":[]}"#;
         let doc = StateDoc::parse(created.to_vec())?;
         assert!(doc.exists() && doc.is_empty(), "created, empty: {doc:?}");
+        assert!(!doc.holds_anything(), "nothing to back up");
         assert_eq!((doc.lineage.as_str(), doc.serial), ("0dac", 1));
         let outputs =
             br#"{"version":4,"serial":2,"lineage":"a","outputs":{"x":{"value":1}},"resources":[]}"#;

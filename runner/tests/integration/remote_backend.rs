@@ -406,8 +406,8 @@ fn an_unreachable_database_is_one_line_without_the_password() -> Result<()> {
     assert_eq!(errors.len(), 1, "one error line: {}", out.stderr);
     assert!(
         errors[0].starts_with(
-            "error: cannot read the pg state (workspace 'default') (`terraform state pull`): \
-             terraform state pull exited with status 1: "
+            "error: cannot read the pg state (workspace 'default'): terraform state pull exited \
+             with status 1: "
         ) && errors[0].contains("dial unix /run/postgresql/.s.PGSQL.5432: connect")
             && errors[0].contains(&format!(
                 "connection string in {}; nothing was changed",
