@@ -23,7 +23,10 @@ pub fn backup_state(opts: &Options) -> Result<Outcome> {
     if let Some(outcome) = with_remote(opts, &lock, |remote, place| {
         let state = remote.pull(place)?;
         if !state.holds_anything() {
-            bail!("{} holds nothing yet; nothing to back up", remote.describe());
+            bail!(
+                "{} holds nothing yet; nothing to back up",
+                remote.describe()
+            );
         }
         let saved = backup::save(
             &opts.state_dir,

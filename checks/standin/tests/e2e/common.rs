@@ -85,7 +85,7 @@ fn runner_bin() -> Result<PathBuf> {
 
 /// Real terraform, found as the runner finds it: TAILSCALE_MANAGER_TERRAFORM_BIN, else
 /// `terraform` on PATH.
-pub fn terraform_bin() -> Result<PathBuf> {
+fn terraform_bin() -> Result<PathBuf> {
     let flag = std::env::var_os("TAILSCALE_MANAGER_TERRAFORM_BIN").map(PathBuf::from);
     environment::locate(flag.as_deref(), std::env::var_os("PATH").as_deref())
         .context("checks/e2e/run skips the suite when terraform is missing")
@@ -96,11 +96,6 @@ pub fn terraform_bin() -> Result<PathBuf> {
 /// downloaded).
 struct Install {
     cli_config: PathBuf,
-}
-
-/// The terraform CLI config that installs the stand-ins from the filesystem mirror.
-pub fn cli_config() -> Result<&'static Path> {
-    Ok(&install()?.cli_config)
 }
 
 fn install() -> Result<&'static Install> {
@@ -310,10 +305,13 @@ impl World {
                 command.env(name, value);
             }
         }
-        // Options go before positional arguments (`terraform import [options] ADDR ID`).
-        let (subcommand, rest) = args.split_first().context("terraform needs a subcommand")?;
+        // Options go before positional arguments (`terraform import [options] ADDR ID`), after
+        // the subcommand (`terraform state pull [options]`: two words).
+        let words = if args.first() == Some(&"state") { 2 } else { 1 };
+        ensure!(args.len() >= words, "terraform needs a subcommand");
+        let (subcommand, rest) = args.split_at(words);
         command
-            .arg(subcommand)
+            .args(subcommand)
             .arg("-no-color")
             .args(rest)
             .stdin(Stdio::null());

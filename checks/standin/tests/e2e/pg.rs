@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tailscale_manager::config::layout::StateDir;
 use tempfile::TempDir;
 
-use crate::common::{Output, Spawned, World, cli_config, golden, path_str, terraform_bin};
+use crate::common::{Output, Spawned, World, golden, path_str};
 
 /// `checks/pg-cluster`: creates, starts and stops the clusters.
 fn script() -> PathBuf {
@@ -160,36 +160,25 @@ impl Fleet {
     /// working directory whose config declares only the backend.
     pub fn remote_state(&self, workspace: &str) -> Result<Value> {
         let dir = self.world.path("plain-pg");
+        let conn = ("PG_CONN_STR", self.pg.conn());
         if !dir.join(".terraform").is_dir() {
             fs::create_dir_all(&dir)?;
             let backend = json!({"terraform": {"backend": pg_config()?["terraform"]["backend"]}});
             fs::write(dir.join("main.tf.json"), serde_json::to_vec(&backend)?)?;
-            self.plain(&dir, &["init", "-input=false", "-no-color"], None)?
+            self.world
+                .terraform(&dir, &["init", "-input=false"], &[conn])?
                 .expect(0, "terraform init (plain, pg backend)")?;
         }
         let out = self
-            .plain(&dir, &["state", "pull"], Some(workspace))?
+            .world
+            .terraform(
+                &dir,
+                &["state", "pull"],
+                &[conn, ("TF_WORKSPACE", workspace)],
+            )?
             .expect(0, "terraform state pull (plain)")?;
         serde_json::from_str(&out.stdout)
             .with_context(|| format!("the pulled state is not JSON:\n{}", out.stdout))
-    }
-
-    /// Real terraform in `dir` with the cluster's connection string (and `workspace`).
-    fn plain(&self, dir: &Path, args: &[&str], workspace: Option<&str>) -> Result<Output> {
-        let mut command = Command::new(terraform_bin()?);
-        command
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir)
-            .env("TF_CLI_CONFIG_FILE", cli_config()?)
-            .env("PG_CONN_STR", self.pg.conn())
-            .args(args)
-            .stdin(Stdio::null());
-        if let Some(workspace) = workspace {
-            command.env("TF_WORKSPACE", workspace);
-        }
-        Output::run(&mut command)
     }
 }
 
