@@ -21,6 +21,9 @@ Commands:
   status --oneline       one line: tailscale-manager: last apply [ok|error|none]
   backup-state           back up terraform.tfstate now, then prune
   restore-state [FILE]   back up the current state, then restore the newest backup (or FILE)
+  restore-state --force [FILE]
+                         with a remote backend: push even over another lineage or a newer
+                         serial (terraform state push -force)
   version                print the version (also --version)
   help                   print this help (also --help)
 
@@ -33,15 +36,24 @@ Options (before or after the command; a flag beats its environment variable):
   --credentials FILE      TAILSCALE_MANAGER_CREDENTIALS_FILE KEY=VALUE file with
                                                              TAILSCALE_OAUTH_CLIENT_ID/SECRET
   --on-failure restore|keep
-                          TAILSCALE_MANAGER_ON_FAILURE       default restore
+                          TAILSCALE_MANAGER_ON_FAILURE       default restore; keep (only) with
+                                                             a remote backend
   --lock-timeout SECONDS  TAILSCALE_MANAGER_LOCK_TIMEOUT     default 300
   --expiry-warning DAYS   TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS
                                                              status marks device node keys
                                                              expiring within DAYS, default 14
+  --workspace NAME        TAILSCALE_MANAGER_WORKSPACE        remote backend: terraform workspace,
+                                                             default default
+  --pg-connection-file FILE
+                          TAILSCALE_MANAGER_PG_CONNECTION_FILE
+                                                             pg backend: libpq connection string
 
 Credentials (plan, apply, destroy): the --credentials file, else
 $CREDENTIALS_DIRECTORY/tailscale-oauth (systemd LoadCredential), else the environment
 variables TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET.
+With a pg backend (terraform.backend.pg in the config), every command that runs terraform
+needs the connection string: the --pg-connection-file file, else
+$CREDENTIALS_DIRECTORY/pg-conn-str; terraform gets it as PG_CONN_STR.
 
 Exit codes:
   0  success (status, status --json: the last apply/destroy succeeded;

@@ -46,7 +46,9 @@ fn dispatch(command: Command, opts: &Options) -> Result<Outcome> {
         Command::Plan => init_plan::plan(opts),
         Command::Action(action) => apply::apply(opts, action),
         Command::BackupState => backup_restore::backup_state(opts),
-        Command::RestoreState(file) => backup_restore::restore_state(opts, file.as_deref()),
+        Command::RestoreState { file, force } => {
+            backup_restore::restore_state(opts, file.as_deref(), force)
+        }
         Command::Status(format) => status::show(opts, format),
     }
 }

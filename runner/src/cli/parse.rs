@@ -20,7 +20,7 @@ pub struct Cli {
 }
 
 /// The options that take a value: (flag, environment variable).
-const VALUE_OPTIONS: [(&str, &str); 8] = [
+const VALUE_OPTIONS: [(&str, &str); 10] = [
     ("--state-dir", "TAILSCALE_MANAGER_STATE_DIR"),
     ("--config", "TAILSCALE_MANAGER_CONFIG"),
     ("--terraform", "TAILSCALE_MANAGER_TERRAFORM_BIN"),
@@ -30,6 +30,12 @@ const VALUE_OPTIONS: [(&str, &str); 8] = [
     ("--lock-timeout", "TAILSCALE_MANAGER_LOCK_TIMEOUT"),
     // Read by `status` only, like --config is read by init, plan and apply only.
     ("--expiry-warning", "TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS"),
+    // Read only when the installed config has a remote backend (`terraform.backend`).
+    ("--workspace", "TAILSCALE_MANAGER_WORKSPACE"),
+    (
+        "--pg-connection-file",
+        "TAILSCALE_MANAGER_PG_CONNECTION_FILE",
+    ),
 ];
 
 /// Parses arguments (without the program name). `env` looks up environment variables, so
@@ -43,6 +49,7 @@ pub fn parse(
     let mut words: Vec<OsString> = Vec::new();
     let mut help = false;
     let mut version = false;
+    let mut force = false;
     let mut args = args.into_iter();
     let mut only_words = false;
 
@@ -96,6 +103,10 @@ pub fn parse(
                 only_words = true;
                 continue;
             }
+            "--force" => {
+                force = true;
+                continue;
+            }
             "--json" => StatusFormat::Json,
             "--waybar" => StatusFormat::Waybar,
             "--prometheus" => StatusFormat::Prometheus,
@@ -135,6 +146,15 @@ pub fn parse(
         (Command::Status(_), Some((format, _))) => Command::Status(format),
         (command, _) => command,
     };
+    let command = match command {
+        Command::RestoreState { file, .. } => Command::RestoreState { file, force },
+        _ if force => {
+            return Err(usage(
+                "'--force' only applies to restore-state (see tailscale-manager --help)",
+            ));
+        }
+        command => command,
+    };
     Ok(Cli { command, options })
 }
 
@@ -173,9 +193,10 @@ fn command_from_words(words: Vec<OsString>) -> Result<Command> {
                      newest backup",
                 ));
             }
-            return Ok(Command::RestoreState(
-                rest.into_iter().next().map(PathBuf::from),
-            ));
+            return Ok(Command::RestoreState {
+                file: rest.into_iter().next().map(PathBuf::from),
+                force: false,
+            });
         }
         _ => {
             return Err(usage(format!(
@@ -229,10 +250,10 @@ fn resolve_options(
     };
     let credentials = path(next());
     let on_failure = match next() {
-        None => OnFailure::Restore,
+        None => None,
         Some(s) => match s.value.to_str() {
-            Some("restore") => OnFailure::Restore,
-            Some("keep") => OnFailure::Keep,
+            Some("restore") => Some(OnFailure::Restore),
+            Some("keep") => Some(OnFailure::Keep),
             _ => {
                 return Err(usage(format!(
                     "{} must be 'restore' or 'keep', got '{}'",
@@ -260,6 +281,8 @@ fn resolve_options(
             &format!("a whole number of days from 0 to {MAX_EXPIRY_WARNING_DAYS}"),
         )? as u32,
     };
+    let workspace = next().map(workspace_name).transpose()?;
+    let pg_connection = path(next());
     Ok(Options {
         state_dir,
         config,
@@ -269,7 +292,27 @@ fn resolve_options(
         on_failure,
         lock_timeout,
         expiry_warning_days,
+        workspace,
+        pg_connection,
     })
+}
+
+/// A terraform workspace name, by the rule the NixOS module's `stateBackend.pg.workspace` has:
+/// a letter or digit, then letters, digits, `_`, `.` or `-`.
+fn workspace_name(s: Setting) -> Result<String> {
+    let name = s.value.to_str().unwrap_or_default();
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !valid {
+        return Err(usage(format!(
+            "{} must be a terraform workspace name (a letter or digit, then letters, digits, \
+             '_', '.' or '-'), got '{}'",
+            s.source,
+            s.value.to_string_lossy()
+        )));
+    }
+    Ok(name.to_string())
 }
 
 fn parse_number(s: &Setting, min: u64, max: u64, what: &str) -> Result<u64> {
@@ -320,8 +363,13 @@ mod tests {
         assert_eq!(cli.command, Command::Action(Action::Apply));
         assert_eq!(cli.options.state_dir, StateDir::new(DEFAULT_STATE_DIR));
         assert_eq!(cli.options.backup_count, 5);
-        assert_eq!(cli.options.on_failure, OnFailure::Restore);
+        assert_eq!(
+            cli.options.on_failure, None,
+            "not given: it depends on the backend"
+        );
         assert_eq!(cli.options.lock_timeout, Duration::from_secs(300));
+        assert_eq!(cli.options.workspace, None);
+        assert_eq!(cli.options.pg_connection, None);
         assert_eq!(cli.options.config, None);
         assert_eq!(cli.options.terraform, None);
         assert_eq!(cli.options.credentials, None);
@@ -352,7 +400,7 @@ mod tests {
         let from_env = parse_with(&["plan"], &env)?;
         assert_eq!(from_env.options.state_dir, StateDir::new("/env-dir"));
         assert_eq!(from_env.options.backup_count, 9);
-        assert_eq!(from_env.options.on_failure, OnFailure::Keep);
+        assert_eq!(from_env.options.on_failure, Some(OnFailure::Keep));
         assert_eq!(from_env.options.lock_timeout, Duration::from_secs(7));
         assert_eq!(from_env.options.config, Some(PathBuf::from("/env.json")));
         assert_eq!(from_env.options.terraform, Some(PathBuf::from("/env/tofu")));
@@ -376,7 +424,7 @@ mod tests {
         )?;
         assert_eq!(flags.options.state_dir, StateDir::new("/flag-dir"));
         assert_eq!(flags.options.backup_count, 2);
-        assert_eq!(flags.options.on_failure, OnFailure::Restore);
+        assert_eq!(flags.options.on_failure, Some(OnFailure::Restore));
         assert_eq!(flags.options.lock_timeout, Duration::ZERO);
         assert_eq!(flags.options.config, Some(PathBuf::from("/flag.json")));
         assert_eq!(
@@ -422,10 +470,33 @@ mod tests {
                 Command::Status(StatusFormat::Oneline),
             ),
             (vec!["backup-state"], Command::BackupState),
-            (vec!["restore-state"], Command::RestoreState(None)),
+            (
+                vec!["restore-state"],
+                Command::RestoreState {
+                    file: None,
+                    force: false,
+                },
+            ),
             (
                 vec!["restore-state", "/b/x.tfstate"],
-                Command::RestoreState(Some(PathBuf::from("/b/x.tfstate"))),
+                Command::RestoreState {
+                    file: Some(PathBuf::from("/b/x.tfstate")),
+                    force: false,
+                },
+            ),
+            (
+                vec!["--force", "restore-state", "/b/x.tfstate"],
+                Command::RestoreState {
+                    file: Some(PathBuf::from("/b/x.tfstate")),
+                    force: true,
+                },
+            ),
+            (
+                vec!["restore-state", "--force"],
+                Command::RestoreState {
+                    file: None,
+                    force: true,
+                },
             ),
             (vec!["version"], Command::Version),
             (vec!["--version"], Command::Version),
@@ -501,6 +572,16 @@ mod tests {
                 &[],
                 "restore-state FILE is empty; name a state file, or leave FILE out for the \
                  newest backup",
+            ),
+            (
+                &["apply", "--force"],
+                &[],
+                "'--force' only applies to restore-state (see tailscale-manager --help)",
+            ),
+            (
+                &["restore-state", "--force=yes"],
+                &[],
+                "option '--force' takes no value (see tailscale-manager --help)",
             ),
         ];
         assert_usage_errors(cases);
@@ -599,11 +680,65 @@ mod tests {
     }
 
     #[test]
+    fn workspace_and_pg_connection_file_come_from_flags_or_the_environment() -> Result<()> {
+        let env = [
+            ("TAILSCALE_MANAGER_WORKSPACE", "host-a"),
+            ("TAILSCALE_MANAGER_PG_CONNECTION_FILE", "/run/secrets/pg"),
+        ];
+        let from_env = parse_with(&["apply"], &env)?.options;
+        assert_eq!(from_env.workspace.as_deref(), Some("host-a"));
+        assert_eq!(
+            from_env.pg_connection,
+            Some(PathBuf::from("/run/secrets/pg"))
+        );
+        let flags = parse_with(
+            &[
+                "apply",
+                "--workspace=web.eu_1",
+                "--pg-connection-file",
+                "/etc/pg",
+            ],
+            &env,
+        )?
+        .options;
+        assert_eq!(
+            flags.workspace.as_deref(),
+            Some("web.eu_1"),
+            "the flag beats the environment"
+        );
+        assert_eq!(flags.pg_connection, Some(PathBuf::from("/etc/pg")));
+        assert_usage_errors(&[
+            (
+                &["apply", "--workspace", "-x"],
+                &[],
+                "--workspace must be a terraform workspace name (a letter or digit, then \
+                 letters, digits, '_', '.' or '-'), got '-x'",
+            ),
+            (
+                &["apply", "--workspace=_x"],
+                &[],
+                "--workspace must be a terraform workspace name (a letter or digit, then \
+                 letters, digits, '_', '.' or '-'), got '_x'",
+            ),
+            (
+                &["apply"],
+                &[("TAILSCALE_MANAGER_WORKSPACE", "a b")],
+                "TAILSCALE_MANAGER_WORKSPACE must be a terraform workspace name (a letter or \
+                 digit, then letters, digits, '_', '.' or '-'), got 'a b'",
+            ),
+        ]);
+        Ok(())
+    }
+
+    #[test]
     fn double_dash_ends_options() -> Result<()> {
         let cli = parse_with(&["restore-state", "--", "--odd-name.tfstate"], &[])?;
         assert_eq!(
             cli.command,
-            Command::RestoreState(Some(PathBuf::from("--odd-name.tfstate")))
+            Command::RestoreState {
+                file: Some(PathBuf::from("--odd-name.tfstate")),
+                force: false
+            }
         );
         Ok(())
     }

@@ -1,19 +1,25 @@
 //! `apply` and `destroy`: lock, validate, back up, install, init if needed, run terraform; on
 //! failure keep what terraform left and restore (or keep) the state; record last-apply.json.
+//! With a remote backend (`commands/remote.rs`) the state is pulled for the backup, a local
+//! state left from before moves there first, a failure always keeps the state, and the state is
+//! pulled again afterwards for `status`'s snapshot.
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use serde_json::Map;
 
+use crate::commands::remote::{Place, Remote};
 use crate::commands::setup;
 use crate::config::layout::StateDir;
 use crate::config::options::{Action, OnFailure, Options};
 use crate::stores::backup::{self, Kind};
 use crate::stores::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKind};
 use crate::stores::lock::RunLock;
+use crate::stores::rendered::RenderedConfig;
+use crate::stores::snapshot;
 use crate::terraform::init::Init;
-use crate::terraform::process::Finished;
+use crate::terraform::process::{Finished, Terraform};
 use crate::util::console::errln;
 use crate::util::outcome::{IoContext, Outcome};
 use crate::util::tfstate::{self, Object, State};
@@ -25,6 +31,8 @@ pub fn apply(opts: &Options, action: Action) -> Result<Outcome> {
         opts,
         action,
         started: Instant::now(),
+        on_failure: OnFailure::Restore,
+        remote: None,
         before: None,
         backup: None,
     };
@@ -44,7 +52,10 @@ struct Attempt<'a> {
     opts: &'a Options,
     action: Action,
     started: Instant,
-    /// terraform.tfstate before terraform ran (None: there was none), validated.
+    on_failure: OnFailure,
+    /// With a remote backend, its state as messages name it.
+    remote: Option<String>,
+    /// The state before terraform ran (None: there was none), validated.
     before: Option<Before>,
     /// The backup of `before` this run made.
     backup: Option<PathBuf>,
@@ -61,23 +72,87 @@ impl Attempt<'_> {
         &self.opts.state_dir
     }
 
+    /// The state as messages name it: `terraform.tfstate`, or the remote state.
+    fn state_name(&self) -> &str {
+        self.remote.as_deref().unwrap_or(StateDir::STATE)
+    }
+
     /// The whole command, step by step.
     fn steps(&mut self, lock: &RunLock) -> Result<Outcome> {
-        let verb = self.action.as_str();
         // Everything is validated before anything is touched.
-        let config = setup::config(self.opts, verb)?;
+        let config = setup::config(self.opts, self.action.as_str())?;
+        let backend = config.backend();
+        self.on_failure = setup::on_failure(self.opts, &backend)?;
         let credentials = setup::credentials(self.opts)?;
-        let tf = setup::terraform(self.opts, Some(&credentials), lock)?;
+        let access = setup::remote_access(self.opts, &backend)?;
+        let tf = setup::terraform(self.opts, Some(&credentials), access.as_ref(), lock)?;
+        let dir = &self.opts.state_dir;
+        let init = Init::new(&tf, dir, config.value());
+        match Remote::of(&tf, dir, &backend, access.as_ref()) {
+            Some(remote) => self.remote_steps(&config, &tf, &init, &remote),
+            None => self.local_steps(&config, &tf, &init),
+        }
+    }
+
+    /// With terraform.tfstate in the state directory.
+    fn local_steps(
+        &mut self,
+        config: &RenderedConfig,
+        tf: &Terraform,
+        init: &Init,
+    ) -> Result<Outcome> {
         self.before = self.read_state()?;
         self.back_up()?;
         config.install(self.dir())?;
-        let init = Init::new(&tf, self.dir(), config.value());
-        let finished = init.around(verb, || tf.apply(self.action))?;
+        if snapshot::remove(self.dir())? {
+            errln!(
+                "removed {}: the config keeps the state in {} again",
+                self.dir().remote_snapshot().display(),
+                StateDir::STATE
+            );
+        }
+        let finished = init.around(self.action.as_str(), || tf.apply(self.action))?;
         if finished.success() {
             return self.succeeded(&finished);
         }
-        let message = last_apply::truncate_message(&tf.scrub(&finished.error_message(verb)));
-        self.failed(message, finished.log.changes())
+        let after = tfstate::read(&self.dir().state())?;
+        self.failed(tf, &finished, after)
+    }
+
+    /// With the state in a remote backend.
+    fn remote_steps(
+        &mut self,
+        config: &RenderedConfig,
+        tf: &Terraform,
+        init: &Init,
+        remote: &Remote,
+    ) -> Result<Outcome> {
+        self.remote = Some(remote.describe());
+        config.install(self.dir())?;
+        remote.settle_local()?;
+        let pull = init.around("state pull", || tf.state_pull(self.dir().root()))?;
+        let pulled = remote.pulled(pull)?;
+        if pulled.holds_anything() {
+            let state = tfstate::parse(&pulled.bytes).map_err(|e| {
+                anyhow!(
+                    "{} is not a valid terraform state ({e}); nothing was changed",
+                    remote.describe()
+                )
+            })?;
+            self.before = Some(Before {
+                bytes: pulled.bytes,
+                state,
+            });
+        }
+        self.back_up()?;
+        let finished = init.retrying(self.action.as_str(), || tf.apply(self.action))?;
+        let after = remote
+            .refresh_snapshot(&Place::StateDir)
+            .filter(|state| state.holds_anything());
+        if finished.success() {
+            return self.succeeded(&finished);
+        }
+        self.failed(tf, &finished, after.map(|state| state.bytes))
     }
 
     /// The current state, which must be valid: a corrupt one stops the run before it is
@@ -107,7 +182,11 @@ impl Attempt<'_> {
             self.opts.backup_count,
         )
         .map_err(|e| anyhow!("{e:#}; nothing was changed"))?;
-        errln!("backed up {} to {}", StateDir::STATE, saved.path.display());
+        errln!(
+            "backed up {} to {}",
+            self.state_name(),
+            saved.path.display()
+        );
         self.backup = Some(saved.path);
         Ok(())
     }
@@ -125,18 +204,36 @@ impl Attempt<'_> {
         Ok(Outcome::Success)
     }
 
-    /// Terraform failed: keep what it left, restore (or keep) the state, list orphans.
-    fn failed(&self, message: String, changes: Option<Changes>) -> Result<Outcome> {
+    /// Terraform failed (`finished`), leaving the state `after`: keep what it left, restore
+    /// (or keep) the state, list orphans.
+    fn failed(
+        &self,
+        tf: &Terraform,
+        finished: &Finished,
+        after: Option<Vec<u8>>,
+    ) -> Result<Outcome> {
         let verb = self.action.as_str();
-        let after = tfstate::read(&self.dir().state())?;
+        let message = last_apply::truncate_message(&tf.scrub(&finished.error_message(verb)));
+        let changes = finished.log.changes();
         if after.as_deref() == self.before.as_ref().map(|b| b.bytes.as_slice()) {
-            errln!("error: {verb} failed; {} was not changed", StateDir::STATE);
+            errln!(
+                "error: {verb} failed; {} was not changed",
+                self.state_name()
+            );
             errln!("{message}");
             self.record(changes, Some(ErrorDetails::message(message)))?;
             return Ok(Outcome::Failed);
         }
         let failed_state = self.keep_failed_state(after.as_deref())?;
-        let orphans = match self.opts.on_failure {
+        let orphans = match self.on_failure {
+            OnFailure::Keep if self.remote.is_some() => {
+                errln!(
+                    "kept {} as terraform left it (a remote state is never restored: another \
+                     host may have written it since)",
+                    self.state_name()
+                );
+                Vec::new()
+            }
             OnFailure::Keep => {
                 errln!("kept the state terraform wrote (--on-failure keep)");
                 Vec::new()
@@ -177,10 +274,11 @@ impl Attempt<'_> {
         };
         let saved = backup::save(self.dir(), bytes, Kind::FailedRun, self.opts.backup_count)
             .map_err(|e| {
-                anyhow!(
-                    "{e:#}; the state the failed run left stays in {}",
-                    self.dir().state().display()
-                )
+                let place = match &self.remote {
+                    Some(remote) => remote.clone(),
+                    None => self.dir().state().display().to_string(),
+                };
+                anyhow!("{e:#}; the state the failed run left stays in {place}")
             })?;
         errln!("saved the state terraform left to {}", saved.path.display());
         Ok(Some(saved.path))

@@ -1,6 +1,8 @@
-//! `init` and `plan`: install the config and run terraform; they never write the state.
+//! `init` and `plan`: install the config and run terraform; they never write the state (`init`
+//! moves a local state to a remote backend the config names, as terraform's own init would).
 use anyhow::{Result, bail};
 
+use crate::commands::remote::Remote;
 use crate::commands::setup;
 use crate::config::options::Options;
 use crate::terraform::init::Init;
@@ -10,8 +12,13 @@ use crate::util::outcome::Outcome;
 pub fn init(opts: &Options) -> Result<Outcome> {
     let lock = setup::lock(opts, "init")?;
     let config = setup::config(opts, "init")?;
-    let tf = setup::terraform(opts, None, &lock)?;
+    let backend = config.backend();
+    let access = setup::remote_access(opts, &backend)?;
+    let tf = setup::terraform(opts, None, access.as_ref(), &lock)?;
     config.install(&opts.state_dir)?;
+    if let Some(remote) = Remote::of(&tf, &opts.state_dir, &backend, access.as_ref()) {
+        remote.settle_local()?;
+    }
     Init::new(&tf, &opts.state_dir, config.value()).now()?;
     errln!("terraform init: done");
     Ok(Outcome::Success)
@@ -20,8 +27,20 @@ pub fn init(opts: &Options) -> Result<Outcome> {
 pub fn plan(opts: &Options) -> Result<Outcome> {
     let lock = setup::lock(opts, "plan")?;
     let config = setup::config(opts, "plan")?;
+    let backend = config.backend();
     let credentials = setup::credentials(opts)?;
-    let tf = setup::terraform(opts, Some(&credentials), &lock)?;
+    let access = setup::remote_access(opts, &backend)?;
+    let tf = setup::terraform(opts, Some(&credentials), access.as_ref(), &lock)?;
+    if let Some(remote) = Remote::of(&tf, &opts.state_dir, &backend, access.as_ref())
+        && remote.waiting_local()?.is_some()
+    {
+        bail!(
+            "{} is a local state that has not moved to {} yet, and plan never changes a state; \
+             `tailscale-manager init` (or apply) moves it first",
+            opts.state_dir.state().display(),
+            remote.describe()
+        );
+    }
     config.install(&opts.state_dir)?;
     let finished = Init::new(&tf, &opts.state_dir, config.value()).around("plan", || tf.plan())?;
     match finished.exit_code() {

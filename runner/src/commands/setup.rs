@@ -8,10 +8,11 @@ use anyhow::Result;
 
 use crate::config::credentials::{self, Credentials};
 use crate::config::layout::StateDir;
-use crate::config::options::Options;
+use crate::config::options::{DEFAULT_WORKSPACE, OnFailure, Options};
+use crate::config::pg_connection;
 use crate::stores::lock::{self, RunLock};
-use crate::stores::rendered::RenderedConfig;
-use crate::terraform::environment;
+use crate::stores::rendered::{Backend, RenderedConfig};
+use crate::terraform::environment::{self, RemoteAccess};
 use crate::terraform::process::Terraform;
 use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
@@ -81,12 +82,57 @@ pub fn credentials(opts: &Options) -> Result<Credentials> {
     credentials::load(opts.credentials.as_deref(), &env)
 }
 
+/// What terraform needs for `backend`: nothing for local state; for a remote backend the
+/// workspace and, for pg, the connection string (read now, so a missing one stops the command
+/// before anything is touched).
+pub fn remote_access(opts: &Options, backend: &Backend) -> Result<Option<RemoteAccess>> {
+    let Some(kind) = backend.remote_kind() else {
+        return Ok(None);
+    };
+    let pg = match kind {
+        "pg" => Some(pg_connection::load(opts.pg_connection.as_deref(), &env)?),
+        _ => None,
+    };
+    Ok(Some(RemoteAccess {
+        backend: kind.to_string(),
+        workspace: opts
+            .workspace
+            .clone()
+            .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string()),
+        pg,
+    }))
+}
+
+/// What apply and destroy do with the state after a failure: `--on-failure`, by default
+/// restore; with a remote backend always keep, and an explicit restore is refused.
+pub fn on_failure(opts: &Options, backend: &Backend) -> Result<OnFailure> {
+    match (backend.remote_kind(), opts.on_failure) {
+        (None, choice) => Ok(choice.unwrap_or(OnFailure::Restore)),
+        (Some(kind), Some(OnFailure::Restore)) => Err(usage(format!(
+            "--on-failure restore (or TAILSCALE_MANAGER_ON_FAILURE=restore) cannot be used with \
+             the {kind} state backend (terraform.backend.{kind} in the config): pushing the \
+             pre-run backup over the shared state would undo what another host wrote since, and \
+             the remote state already records what exists; leave it out (with a remote backend \
+             a failed run keeps the state, as --on-failure keep does)"
+        ))),
+        (Some(_), _) => Ok(OnFailure::Keep),
+    }
+}
+
 /// The terraform binary, ready to run in the state directory under `lock`.
 pub fn terraform(
     opts: &Options,
     credentials: Option<&Credentials>,
+    remote: Option<&RemoteAccess>,
     lock: &RunLock,
 ) -> Result<Terraform> {
     let bin = environment::locate(opts.terraform.as_deref(), env("PATH").as_deref())?;
-    Terraform::new(bin, &opts.state_dir, credentials, opts.lock_timeout, lock)
+    Terraform::new(
+        bin,
+        &opts.state_dir,
+        credentials,
+        remote,
+        opts.lock_timeout,
+        lock,
+    )
 }

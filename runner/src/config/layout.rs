@@ -9,6 +9,9 @@
 //!   backups/                0700, state backups
 //!   last-apply.json         the result of the last apply or destroy
 //!   .lock                   the run lock and who holds or held it
+//!   remote-state.json       with a remote backend: the state as the last run pulled it
+//!   .backend-probe/         while a local state moves to a remote backend: a working
+//!                           directory for the backend alone
 //! ```
 use std::path::{Path, PathBuf};
 
@@ -23,6 +26,7 @@ impl StateDir {
     pub const STATE: &str = "terraform.tfstate";
     pub const CONFIG: &str = "main.tf.json";
     pub const LAST_APPLY: &str = "last-apply.json";
+    pub const REMOTE_SNAPSHOT: &str = "remote-state.json";
 
     pub fn new(root: impl Into<PathBuf>) -> Self {
         StateDir { root: root.into() }
@@ -70,6 +74,19 @@ impl StateDir {
     /// `.terraform.lock.hcl`: terraform's dependency lock file.
     pub fn dependency_lock(&self) -> PathBuf {
         self.root.join(".terraform.lock.hcl")
+    }
+
+    /// `remote-state.json`: with a remote backend, the snapshot of the remote state that
+    /// `status` reads (it never touches the network).
+    pub fn remote_snapshot(&self) -> PathBuf {
+        self.root.join(Self::REMOTE_SNAPSHOT)
+    }
+
+    /// `.backend-probe/`: a terraform working directory whose config declares only the remote
+    /// backend, to reach the remote state while a local `terraform.tfstate` keeps terraform
+    /// from initialising the state directory itself (see `commands/remote.rs`).
+    pub fn backend_probe(&self) -> PathBuf {
+        self.root.join(".backend-probe")
     }
 }
 

@@ -4,3 +4,4 @@ pub mod layout;
 pub mod options;
 pub mod env_file;
 pub mod credentials;
+pub mod pg_connection;

@@ -13,6 +13,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 14;
 /// The longest `--expiry-warning` (ten years): beyond it every key would warn.
 pub const MAX_EXPIRY_WARNING_DAYS: u32 = 3650;
+/// The workspace terraform uses when none is named.
+pub const DEFAULT_WORKSPACE: &str = "default";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -22,7 +24,12 @@ pub enum Command {
     Action(Action),
     Status(StatusFormat),
     BackupState,
-    RestoreState(Option<PathBuf>),
+    /// `restore-state [FILE] [--force]`: `force` passes `-force` to `terraform state push`
+    /// (a remote backend only).
+    RestoreState {
+        file: Option<PathBuf>,
+        force: bool,
+    },
     Version,
     Help,
 }
@@ -71,8 +78,15 @@ pub struct Options {
     pub terraform: Option<PathBuf>,
     pub backup_count: usize,
     pub credentials: Option<PathBuf>,
-    pub on_failure: OnFailure,
+    /// `--on-failure`; None when not given: `restore` with local state, `keep` with a remote
+    /// backend (where `restore` is refused, see `commands/setup.rs`).
+    pub on_failure: Option<OnFailure>,
     pub lock_timeout: Duration,
+    /// `--workspace`: the terraform workspace with a remote backend (`TF_WORKSPACE`); None:
+    /// `default`.
+    pub workspace: Option<String>,
+    /// `--pg-connection-file`: the file holding the pg backend's connection string.
+    pub pg_connection: Option<PathBuf>,
     /// `--expiry-warning`: the window, in days, in which `status` marks a device's node key as
     /// expiring soon.
     pub expiry_warning_days: u32,

@@ -1,7 +1,8 @@
 //! State backups in `DIR/backups/`: `<UTC yyyymmddThhmmssffffffZ>.tfstate` (regular backups:
-//! before every mutation, by `backup-state`, and of the state `restore-state` replaces) and
-//! `<…>.failed.tfstate` for the state a failed run left. Files that do not match these patterns
-//! exactly (a valid time included) are never counted or deleted.
+//! before every mutation, by `backup-state`, and of the state `restore-state` replaces),
+//! `<…>.failed.tfstate` for the state a failed run left, and `<…>.local.tfstate` for a local
+//! state the runner moved to a remote backend. Files that do not match these patterns exactly
+//! (a valid time included) are never counted or deleted.
 //!
 //! Names sort in the order the backups were made, whatever the clock does: a new backup is
 //! named after the current time, or, when the clock stands at or before the newest backup of
@@ -23,13 +24,19 @@ pub enum Kind {
     Regular,
     /// The state a failed run left behind.
     FailedRun,
+    /// A local `terraform.tfstate` as it was when the runner moved it to a remote backend.
+    Local,
 }
 
 impl Kind {
+    /// The kinds whose suffix ends another kind's: looked for first.
+    const LONGEST_FIRST: [Kind; 3] = [Kind::FailedRun, Kind::Local, Kind::Regular];
+
     fn suffix(self) -> &'static str {
         match self {
             Kind::Regular => ".tfstate",
             Kind::FailedRun => ".failed.tfstate",
+            Kind::Local => ".local.tfstate",
         }
     }
 }
@@ -46,11 +53,9 @@ pub fn kind_of(name: &str) -> Option<Kind> {
 
 /// The time and kind in a backup file name.
 fn parse_name(name: &str) -> Option<(OffsetDateTime, Kind)> {
-    let (stamp, kind) = if let Some(stamp) = name.strip_suffix(Kind::FailedRun.suffix()) {
-        (stamp, Kind::FailedRun)
-    } else {
-        (name.strip_suffix(Kind::Regular.suffix())?, Kind::Regular)
-    };
+    let (stamp, kind) = Kind::LONGEST_FIRST
+        .iter()
+        .find_map(|&kind| Some((name.strip_suffix(kind.suffix())?, kind)))?;
     Some((clock::parse_compact_micros(stamp)?, kind))
 }
 
@@ -178,7 +183,13 @@ mod tests {
             kind_of("20260531T000000000001Z.failed.tfstate"),
             Some(Kind::FailedRun)
         );
+        assert_eq!(name(t, Kind::Local), "20260531T000000000001Z.local.tfstate");
+        assert_eq!(
+            kind_of("20260531T000000000001Z.local.tfstate"),
+            Some(Kind::Local)
+        );
         for foreign in [
+            "20260531T000000000001Z.other.tfstate",
             "terraform.tfstate",
             "20260531T000000Z.tfstate",
             "20260531X000000000001Z.tfstate",

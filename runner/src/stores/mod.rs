@@ -4,3 +4,4 @@ pub mod backup;
 pub mod lock;
 pub mod last_apply;
 pub mod rendered;
+pub mod snapshot;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::config::credentials::{self, Credentials};
+use crate::config::pg_connection::{self, PgConnection};
 use crate::util::outcome::{IoContext, usage};
 use crate::util::sys;
 
@@ -20,6 +21,20 @@ const PASS_THROUGH: [&str; 6] = [
     "TAILSCALE_TAILNET",
     "TAILSCALE_BASE_URL",
 ];
+
+/// terraform's workspace with a remote backend; set from `--workspace` only.
+pub const WORKSPACE: &str = "TF_WORKSPACE";
+
+/// What terraform needs for a remote backend (`terraform.backend` in the config).
+#[derive(Debug)]
+pub struct RemoteAccess {
+    /// The backend's type (`pg`), for messages and the snapshot.
+    pub backend: String,
+    /// `--workspace` (default `default`), as `TF_WORKSPACE`.
+    pub workspace: String,
+    /// The pg backend's connection string, as `PG_CONN_STR`.
+    pub pg: Option<PgConnection>,
+}
 
 /// How to point the runner at another binary, for messages.
 pub const FIX_BINARY: &str = "pass --terraform PATH or set TAILSCALE_MANAGER_TERRAFORM_BIN";
@@ -58,18 +73,22 @@ pub fn locate(flag: Option<&Path>, path_env: Option<&OsStr>) -> Result<PathBuf> 
         })
 }
 
-/// The environment terraform runs with: nothing from the caller except the allowlist, `HOME`
-/// = the state directory, and the credentials when given.
+/// The environment terraform runs with: nothing from the caller except the allowlist (a
+/// `TF_WORKSPACE` of the caller's neither: `--workspace` is the one way to name it), `HOME` =
+/// the state directory, the credentials when given, and with a remote backend its workspace
+/// and connection string.
 pub fn environment(
     caller: impl IntoIterator<Item = (OsString, OsString)>,
     home: &Path,
     credentials: Option<&Credentials>,
+    remote: Option<&RemoteAccess>,
 ) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = caller
         .into_iter()
         .filter(|(name, _)| {
             let name = name.as_bytes();
-            name.starts_with(b"TF_") || PASS_THROUGH.iter().any(|p| p.as_bytes() == name)
+            (name.starts_with(b"TF_") && name != WORKSPACE.as_bytes())
+                || PASS_THROUGH.iter().any(|p| p.as_bytes() == name)
         })
         .collect();
     let mut set = |name: &str, value: &OsStr| {
@@ -83,12 +102,20 @@ pub fn environment(
         set(credentials::CLIENT_ID, OsStr::new(&c.client_id));
         set(credentials::CLIENT_SECRET, OsStr::new(&c.client_secret));
     }
+    if let Some(remote) = remote {
+        set(WORKSPACE, OsStr::new(&remote.workspace));
+        if let Some(pg) = &remote.pg {
+            set(pg_connection::VARIABLE, OsStr::new(pg.value()));
+        }
+    }
     env
 }
 
-/// Whether `name` is one of the credential variables (which `init` does not get).
-pub fn is_credential(name: &OsStr) -> bool {
-    name == credentials::CLIENT_ID || name == credentials::CLIENT_SECRET
+/// Whether `init` runs without `name`: it configures no provider, so it gets no OAuth
+/// credentials, and it selects no workspace (terraform's init fails on a workspace that does not
+/// exist yet, while every other command creates it).
+pub fn init_skips(name: &OsStr) -> bool {
+    name == credentials::CLIENT_ID || name == credentials::CLIENT_SECRET || name == WORKSPACE
 }
 
 #[cfg(test)]
@@ -128,7 +155,7 @@ mod tests {
             client_id: "kid".into(),
             client_secret: "from-file".into(),
         };
-        let env = environment(caller, Path::new("/var/lib/tm"), Some(&creds));
+        let env = environment(caller, Path::new("/var/lib/tm"), Some(&creds), None);
         let names: Vec<&str> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
         for absent in ["CANARY", "AWS_SECRET_ACCESS_KEY", "TAILSCALE_API_KEY"] {
             assert!(
@@ -170,8 +197,52 @@ mod tests {
             os(&[("TAILSCALE_OAUTH_CLIENT_SECRET", "x")]),
             Path::new("/s"),
             None,
+            None,
         );
         assert_eq!(lookup(&env, "TAILSCALE_OAUTH_CLIENT_SECRET"), None);
+    }
+
+    #[test]
+    fn a_remote_backend_gets_its_workspace_and_connection_string() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("pg");
+        std::fs::write(&file, "host=/run/postgresql password=pw\n")?;
+        let pg = pg_connection::load(Some(&file), &|_| None)?;
+        let caller = os(&[
+            ("TF_WORKSPACE", "from-caller"),
+            ("PG_CONN_STR", "host=elsewhere"),
+            ("TF_LOG", "info"),
+        ]);
+        let remote = RemoteAccess {
+            backend: "pg".into(),
+            workspace: "host-a".into(),
+            pg: Some(pg),
+        };
+        let env = environment(caller.clone(), Path::new("/s"), None, Some(&remote));
+        assert_eq!(
+            lookup(&env, "TF_WORKSPACE"),
+            Some("host-a"),
+            "--workspace wins"
+        );
+        assert_eq!(
+            lookup(&env, "PG_CONN_STR"),
+            Some("host=/run/postgresql password=pw"),
+            "the file's connection string, never the caller's"
+        );
+        assert_eq!(lookup(&env, "TF_LOG"), Some("info"));
+        let local = environment(caller, Path::new("/s"), None, None);
+        assert_eq!(
+            lookup(&local, "TF_WORKSPACE"),
+            None,
+            "a caller's TF_WORKSPACE never reaches terraform"
+        );
+        assert_eq!(lookup(&local, "PG_CONN_STR"), None);
+        assert!(init_skips(OsStr::new("TF_WORKSPACE")));
+        assert!(
+            !init_skips(OsStr::new("PG_CONN_STR")),
+            "init needs the backend"
+        );
+        Ok(())
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The one place that decides whether `terraform init` must run: before plan/apply when the
 //! working directory is not initialised for this config's `terraform` block and this terraform
 //! binary (the fingerprint in `DIR/.init-fingerprint`), and once more when terraform itself
-//! still asks for it.
+//! still asks for it. With a remote backend, an init that met another host creating the
+//! backend's tables at the same moment runs again.
+use std::path::Path;
+use std::time::Duration;
+
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
@@ -70,21 +74,30 @@ impl<'a> Init<'a> {
 
     /// Runs `terraform init` now and remembers what it was for.
     pub fn now(&self) -> Result<()> {
-        let finished = self.tf.init()?;
-        if !finished.success() {
-            bail!(finished.error_message("init"));
-        }
+        init_in(self.tf, self.dir.root())?;
         self.fingerprint.record(self.dir)
+    }
+
+    /// Runs `terraform init` if the directory is not initialised for this config.
+    pub fn ensure(&self) -> Result<()> {
+        if self.fingerprint.needs_init(self.dir) {
+            self.now()
+        } else {
+            errln!("terraform init: up to date, skipped");
+            Ok(())
+        }
     }
 
     /// Runs `command` (plan, apply or destroy, named `what`) after an init if one is needed;
     /// when terraform still asks for init, inits once and runs `command` again.
     pub fn around(&self, what: &str, command: impl Fn() -> Result<Finished>) -> Result<Finished> {
-        if self.fingerprint.needs_init(self.dir) {
-            self.now()?;
-        } else {
-            errln!("terraform init: up to date, skipped");
-        }
+        self.ensure()?;
+        self.retrying(what, command)
+    }
+
+    /// Runs `command` (named `what`) in a directory [`Init::ensure`] prepared; when terraform
+    /// still asks for init, inits once and runs `command` again.
+    pub fn retrying(&self, what: &str, command: impl Fn() -> Result<Finished>) -> Result<Finished> {
         let finished = command()?;
         if !finished.asks_for_init() {
             return Ok(finished);
@@ -95,9 +108,55 @@ impl<'a> Init<'a> {
     }
 }
 
+/// How often an init that lost the race to create the backend's tables runs again.
+const CONCURRENT_SETUP_RETRIES: u32 = 3;
+
+/// `terraform init` in `cwd`, which must succeed. terraform's pg backend creates its schema,
+/// sequence and table with `CREATE … IF NOT EXISTS`, which PostgreSQL does not make safe
+/// against another session doing the same at the same moment: the loser fails with a unique
+/// violation in the system catalogs (observed with three hosts' first runs). The objects exist
+/// then, so the init runs again.
+pub fn init_in(tf: &Terraform, cwd: &Path) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        let finished = tf.init_in(cwd)?;
+        if finished.success() {
+            return Ok(());
+        }
+        let message = finished.error_message("init");
+        if !lost_setup_race(&message) || tries == CONCURRENT_SETUP_RETRIES {
+            bail!(message);
+        }
+        tries += 1;
+        errln!(
+            "terraform init met another run creating the state backend's tables at the same \
+             moment; trying again"
+        );
+        std::thread::sleep(Duration::from_millis(500 * u64::from(tries)));
+    }
+}
+
+/// PostgreSQL's answer to a `CREATE … IF NOT EXISTS` that another session won
+/// (`pg_namespace_nspname_index`, `pg_type_typname_nsp_index`, `pg_class_relname_nsp_index`).
+fn lost_setup_race(message: &str) -> bool {
+    message.contains("duplicate key value violates unique constraint \"pg_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_catalog_race_is_retried() {
+        assert!(lost_setup_race(
+            "terraform init exited with status 1: pq: duplicate key value violates unique \
+             constraint \"pg_type_typname_nsp_index\""
+        ));
+        assert!(!lost_setup_race(
+            "pq: duplicate key value violates unique constraint \"states_name_key\""
+        ));
+        assert!(!lost_setup_race("pq: password authentication failed"));
+    }
 
     #[test]
     fn init_is_needed_until_recorded_and_again_after_a_change() -> Result<()> {

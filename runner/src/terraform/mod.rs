@@ -3,5 +3,6 @@
 pub mod environment;
 pub mod hints;
 pub mod json_log;
+pub mod remote;
 pub mod process;
 pub mod init;

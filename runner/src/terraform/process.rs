@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -27,12 +27,12 @@ use crate::config::credentials::Credentials;
 use crate::config::layout::StateDir;
 use crate::config::options::Action;
 use crate::stores::lock::{RunLock, Shared};
-use crate::terraform::environment::{self, FIX_BINARY};
+use crate::terraform::environment::{self, FIX_BINARY, RemoteAccess};
 use crate::terraform::json_log::{Feed, JsonLog, mentions_init};
 use crate::util::console::{errln, outln};
 use crate::util::outcome::IoContext;
 use crate::util::scrub::Scrubber;
-use crate::util::{atomic, signals};
+use crate::util::{atomic, regular, signals};
 
 /// How much of terraform's unstructured output we keep for error messages.
 const TAIL_BYTES: usize = 8192;
@@ -62,6 +62,9 @@ pub struct Finished {
     pub stderr_tail: String,
     /// The end of terraform's unstructured stdout (non-JSON lines), scrubbed.
     pub stdout_tail: String,
+    /// All of stdout, as terraform wrote it, for the commands whose output is data
+    /// (`state pull`); None when it was larger than a state may be.
+    pub stdout: Option<Vec<u8>>,
 }
 
 impl Finished {
@@ -119,6 +122,9 @@ enum StdoutTo {
     Journal,
     /// terraform's `-json` UI, read by [`JsonLog`] (apply, destroy).
     JsonLog,
+    /// Data, kept whole and unscrubbed in [`Finished::stdout`] (state pull): it goes to a
+    /// file, never to a terminal or a log.
+    Data,
 }
 
 impl Terraform {
@@ -127,12 +133,22 @@ impl Terraform {
         bin: PathBuf,
         dir: &StateDir,
         credentials: Option<&Credentials>,
+        remote: Option<&RemoteAccess>,
         lock_timeout: Duration,
         lock: &RunLock,
     ) -> Result<Self> {
-        let scrubber = Scrubber::new(credentials.map(|c| c.client_secret.clone()));
+        let pg_secrets = remote
+            .and_then(|r| r.pg.as_ref())
+            .map(|pg| pg.secrets())
+            .unwrap_or_default();
+        let scrubber = Scrubber::new(
+            credentials
+                .map(|c| c.client_secret.clone())
+                .into_iter()
+                .chain(pg_secrets),
+        );
         Ok(Terraform {
-            env: environment::environment(std::env::vars_os(), dir.root(), credentials),
+            env: environment::environment(std::env::vars_os(), dir.root(), credentials, remote),
             bin,
             dir: dir.clone(),
             scrubber,
@@ -148,11 +164,37 @@ impl Terraform {
     /// `terraform init`: output goes to stderr (the journal). Init configures no provider,
     /// so it gets no credentials.
     pub fn init(&self) -> Result<Finished> {
+        self.init_in(self.dir.root())
+    }
+
+    /// `terraform init` in `cwd` (the state directory, or the backend probe of
+    /// `commands/remote.rs`).
+    pub fn init_in(&self, cwd: &Path) -> Result<Finished> {
         self.start(
+            cwd,
             &["init", "-input=false", "-no-color"],
             StdoutTo::Journal,
             &[0],
         )
+    }
+
+    /// `terraform state pull` in `cwd`: the state document in [`Finished::stdout`].
+    pub fn state_pull(&self, cwd: &Path) -> Result<Finished> {
+        self.start(cwd, &["state", "pull", "-no-color"], StdoutTo::Data, &[0])
+    }
+
+    /// `terraform state push FILE` in `cwd` (FILE absolute: terraform runs elsewhere),
+    /// waiting for the state lock like apply does; `force` overrides terraform's lineage and
+    /// serial checks.
+    pub fn state_push(&self, cwd: &Path, file: &Path, force: bool) -> Result<Finished> {
+        let lock = self.lock_timeout_arg();
+        let file = file.to_string_lossy();
+        let mut args = vec!["state", "push", "-no-color", &lock];
+        if force {
+            args.push("-force");
+        }
+        args.push(&file);
+        self.start(cwd, &args, StdoutTo::Journal, &[0])
     }
 
     /// `terraform apply|destroy -json`: progress lines to stderr, diagnostics collected.
@@ -166,7 +208,7 @@ impl Terraform {
             "-json",
             &lock,
         ];
-        self.start(&args, StdoutTo::JsonLog, &[0])
+        self.start(self.dir.root(), &args, StdoutTo::JsonLog, &[0])
     }
 
     /// `terraform plan -detailed-exitcode`: the plan text goes to stdout for the operator.
@@ -180,25 +222,25 @@ impl Terraform {
             "-detailed-exitcode",
             &lock,
         ];
-        self.start(&args, StdoutTo::Operator, &[0, 2])
+        self.start(self.dir.root(), &args, StdoutTo::Operator, &[0, 2])
     }
 
     fn lock_timeout_arg(&self) -> String {
         format!("-lock-timeout={}s", self.lock_timeout.as_secs())
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let needs_credentials = args.first() != Some(&"init");
+    fn command(&self, cwd: &Path, args: &[&str]) -> Command {
+        let init = args.first() == Some(&"init");
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
-            .current_dir(self.dir.root())
+            .current_dir(cwd)
             // Nothing from our environment leaks into terraform or its providers but the
             // allowlist in `environment.rs`.
             .env_clear()
             .envs(
                 self.env
                     .iter()
-                    .filter(|(k, _)| needs_credentials || !environment::is_credential(k))
+                    .filter(|(k, _)| !init || !environment::init_skips(k))
                     .map(|(k, v)| (k, v)),
             )
             .stdin(Stdio::null())
@@ -211,6 +253,7 @@ impl Terraform {
     /// Starts terraform and waits for it, passing its output on line by line.
     fn start(
         &self,
+        cwd: &Path,
         args: &[&str],
         stdout_to: StdoutTo,
         success_codes: &'static [i32],
@@ -222,7 +265,7 @@ impl Terraform {
         let (stderr, stderr_end) =
             atomic::unlinked_file(root, "terraform-stderr").cannot("create a file in", root)?;
         let record = self.lock.for_child().cannot("prepare", &self.dir.lock())?;
-        let mut command = self.command(args);
+        let mut command = self.command(cwd, args);
         // SAFETY: `apply` only makes async-signal-safe calls (fcntl, getpid, pwrite, ftruncate)
         // and allocates nothing.
         unsafe {
@@ -243,38 +286,42 @@ impl Terraform {
         };
         let mut stdout_tail = Tail::default();
         let mut stderr_tail = Tail::default();
-        let status = follow(
-            &mut child,
-            [Stream::new(stdout_end), Stream::new(stderr_end)],
-            |stream, line| {
-                let line = self.scrubber.scrub(line);
-                if stream == STDERR {
+        let stdout_stream = match stdout_to {
+            StdoutTo::Data => Stream::capturing(stdout_end),
+            _ => Stream::new(stdout_end),
+        };
+        let mut streams = [stdout_stream, Stream::new(stderr_end)];
+        let status = follow(&mut child, &mut streams, |stream, line| {
+            let line = self.scrubber.scrub(line);
+            if stream == STDERR {
+                errln!("{line}");
+                stderr_tail.push(&line);
+                return;
+            }
+            match stdout_to {
+                StdoutTo::Operator => outln!("{line}"),
+                StdoutTo::Journal | StdoutTo::Data => {
                     errln!("{line}");
-                    stderr_tail.push(&line);
-                    return;
+                    stdout_tail.push(&line);
                 }
-                match stdout_to {
-                    StdoutTo::Operator => outln!("{line}"),
-                    StdoutTo::Journal => {
+                // A secret JSON-escaped in the line is plain text once decoded.
+                StdoutTo::JsonLog => match finished.log.feed(&line) {
+                    Some(Feed::Show(text)) => errln!("{}", self.scrubber.scrub(&text)),
+                    Some(Feed::Quiet) => {}
+                    None => {
                         errln!("{line}");
                         stdout_tail.push(&line);
                     }
-                    StdoutTo::JsonLog => match finished.log.feed(&line) {
-                        Some(Feed::Show(text)) => errln!("{text}"),
-                        Some(Feed::Quiet) => {}
-                        None => {
-                            errln!("{line}");
-                            stdout_tail.push(&line);
-                        }
-                    },
-                }
-            },
-        );
+                },
+            }
+        });
         signals::set_child(None);
         self.note_terraform_end();
         finished.exit = Some(status.cannot("wait for", &self.bin)?);
         finished.stdout_tail = stdout_tail.0;
         finished.stderr_tail = stderr_tail.0;
+        let [stdout_stream, _] = streams;
+        finished.stdout = stdout_stream.captured;
         Ok(finished)
     }
 
@@ -294,6 +341,9 @@ struct Stream {
     file: Option<File>,
     /// The start of a line whose end terraform has not written yet.
     partial: Vec<u8>,
+    /// For data: everything, as written (None once it outgrew a state's limit).
+    captured: Option<Vec<u8>>,
+    capturing: bool,
 }
 
 impl Stream {
@@ -301,6 +351,17 @@ impl Stream {
         Stream {
             file: Some(file),
             partial: Vec::new(),
+            captured: None,
+            capturing: false,
+        }
+    }
+
+    /// A stream kept whole instead of passed on line by line.
+    fn capturing(file: File) -> Self {
+        Stream {
+            captured: Some(Vec::new()),
+            capturing: true,
+            ..Stream::new(file)
         }
     }
 
@@ -323,6 +384,15 @@ impl Stream {
                 }
             }
         };
+        if self.capturing {
+            if let Some(data) = &mut self.captured {
+                data.extend_from_slice(&buf[..n]);
+                if data.len() as u64 > regular::STATE.max_bytes {
+                    self.captured = None;
+                }
+            }
+            return n > 0;
+        }
         self.partial.extend_from_slice(&buf[..n]);
         let mut start = 0;
         while let Some(end) = self.partial[start..].iter().position(|&b| b == b'\n') {
@@ -359,7 +429,7 @@ const STDERR: usize = 1;
 /// ended, else sleep a moment.
 fn follow(
     child: &mut Child,
-    mut streams: [Stream; 2],
+    streams: &mut [Stream; 2],
     mut line: impl FnMut(usize, &str),
 ) -> std::io::Result<ExitStatus> {
     loop {

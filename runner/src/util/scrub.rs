@@ -14,10 +14,17 @@ pub struct Scrubber {
 }
 
 impl Scrubber {
+    /// A scrubber for these secrets, each also in the forms a Go program prints it quoted
+    /// (`%q`, and JSON with its HTML escapes: terraform's `-json` lines).
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| [go_quoted(&s, false), go_quoted(&s, true), s])
+            .collect();
         // Longest first, so a secret that contains another is removed whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
         Scrubber { secrets }
     }
 
@@ -30,6 +37,25 @@ impl Scrubber {
         }
         redact_tokens(&out).into_owned()
     }
+}
+
+/// `text` as it appears between the quotes of Go's `%q` (`json`: of Go's JSON encoder, which
+/// also escapes `<`, `>` and `&`).
+fn go_quoted(text: &str, json: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' if json => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// [`redact_tokens`] for an owned string, without copying it when nothing is redacted.
@@ -105,6 +131,21 @@ mod tests {
             s.scrub("plain"),
             "plain",
             "an empty secret must not redact everything"
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted_also_where_go_quoted_them() {
+        let s = Scrubber::new(["p\"a<&>\\s".to_string()]);
+        assert_eq!(
+            s.scrub(r#"parse "postgresql://u:p\"a<&>\\s@h/db": invalid"#),
+            r#"parse "postgresql://u:[REDACTED]@h/db": invalid"#,
+            "%q"
+        );
+        assert_eq!(
+            s.scrub(r#"{"detail":"u:p\"a\u003c\u0026\u003e\\s@h"}"#),
+            r#"{"detail":"u:[REDACTED]@h"}"#,
+            "JSON"
         );
     }
 

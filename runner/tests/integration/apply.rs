@@ -183,7 +183,8 @@ fn first_apply_records_success_and_status_lists_the_key() -> Result<()> {
     assert_eq!(status["managed_keys"][0]["revoked"], false);
     assert_eq!(
         status["state"],
-        serde_json::json!({"found": true, "serial": 1})
+        serde_json::json!({"found": true, "serial": 1, "backend": "local", "workspace": null,
+                           "snapshot_taken_at": null})
     );
     Ok(())
 }

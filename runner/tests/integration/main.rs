@@ -10,6 +10,7 @@ mod inputs;
 mod layers;
 mod locking;
 mod other_users;
+mod remote_backend;
 mod special_files;
 mod state_commands;
 mod status;

@@ -62,7 +62,11 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
     );
     assert_eq!(status["managed_keys"][2]["expired"], true);
     assert_eq!(status["managed_keys"][2]["invalid"], false);
-    assert_eq!(status["state"], json!({"found": true, "serial": 7}));
+    assert_eq!(
+        status["state"],
+        json!({"found": true, "serial": 7, "backend": "local", "workspace": null,
+               "snapshot_taken_at": null})
+    );
     assert_eq!(status["backups"], json!({"count": 0, "latest": null}));
     assert_eq!(status["orphaned_resources"], json!([]));
     assert_eq!(status["errors"], json!([]));

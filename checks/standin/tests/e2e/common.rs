@@ -219,6 +219,12 @@ impl World {
     /// The runner with a cleared environment: PATH, the test's terraform CLI config and the
     /// simulated tailnet's base URL. Credentials come from `--credentials`.
     pub fn runner_command(&self, args: &[&str]) -> Result<Command> {
+        self.runner_command_at(&self.state, args)
+    }
+
+    /// [`World::runner_command`] for the state directory `state` (another host of the same
+    /// tailnet).
+    pub fn runner_command_at(&self, state: &Path, args: &[&str]) -> Result<Command> {
         let mut command = Command::new(runner_bin()?);
         command
             .env_clear()
@@ -226,7 +232,7 @@ impl World {
             .env("TF_CLI_CONFIG_FILE", &install()?.cli_config)
             .env("TAILSCALE_BASE_URL", self.base_url())
             .args(args)
-            .args(["--state-dir", &path_str(&self.state)?])
+            .args(["--state-dir", &path_str(state)?])
             .stdin(Stdio::null());
         if let Some(tmp) = std::env::var_os("TMPDIR") {
             command.env("TMPDIR", tmp);
@@ -299,10 +305,13 @@ impl World {
                 command.env(name, value);
             }
         }
-        // Options go before positional arguments (`terraform import [options] ADDR ID`).
-        let (subcommand, rest) = args.split_first().context("terraform needs a subcommand")?;
+        // Options go before positional arguments (`terraform import [options] ADDR ID`), after
+        // the subcommand (`terraform state pull [options]`: two words).
+        let words = if args.first() == Some(&"state") { 2 } else { 1 };
+        ensure!(args.len() >= words, "terraform needs a subcommand");
+        let (subcommand, rest) = args.split_at(words);
         command
-            .arg(subcommand)
+            .args(subcommand)
             .arg("-no-color")
             .args(rest)
             .stdin(Stdio::null());
@@ -489,15 +498,17 @@ pub fn assert_no_torn_files(world: &World) -> Result<()> {
     Ok(())
 }
 
-/// Where terraform may keep a secret in the state directory: its state, the state's backups
-/// (terraform's `terraform.tfstate.backup` and the runner's `backups/`), and the key files in
-/// `keys/`. Everything else the runner and terraform write there must be free of them.
+/// Where terraform may keep a secret in the state directory: its state (or the snapshot of a
+/// remote one), the state's backups (terraform's `terraform.tfstate.backup` and the runner's
+/// `backups/`), and the key files in `keys/`. Everything else the runner and terraform write
+/// there must be free of them.
 fn may_hold_secrets(state: &Path, file: &Path) -> bool {
     let Ok(relative) = file.strip_prefix(state) else {
         return false;
     };
     let name = relative.to_string_lossy();
     name == "terraform.tfstate"
+        || name == StateDir::REMOTE_SNAPSHOT
         || name == "terraform.tfstate.backup"
         || (name.starts_with("backups/") && name.ends_with(".tfstate"))
         || name.starts_with("keys/")
@@ -507,14 +518,19 @@ fn may_hold_secrets(state: &Path, file: &Path) -> bool {
 /// [`may_hold_secrets`] allows it (the installed config, last-apply.json, the lock, terraform's
 /// own files …), or in terraform's argv (the shim's log). Provider binaries are not searched.
 pub fn assert_secrets_confined(world: &World, secrets: &[String]) -> Result<()> {
-    let mut pending = vec![world.state.clone()];
+    assert_secrets_confined_at(world, &world.state, secrets)
+}
+
+/// [`assert_secrets_confined`] for the state directory `state` (another host's).
+pub fn assert_secrets_confined_at(world: &World, state: &Path, secrets: &[String]) -> Result<()> {
+    let mut pending = vec![state.to_path_buf()];
     while let Some(dir) = pending.pop() {
         for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
             let path = entry?.path();
             let kind = fs::symlink_metadata(&path)?.file_type();
             if kind.is_dir() && !path.ends_with(".terraform/providers") {
                 pending.push(path);
-            } else if kind.is_file() && !may_hold_secrets(&world.state, &path) {
+            } else if kind.is_file() && !may_hold_secrets(state, &path) {
                 let text = String::from_utf8_lossy(&fs::read(&path)?).into_owned();
                 assert_no_secrets(secrets, &text, &path.display().to_string())?;
             }

@@ -5,7 +5,9 @@
 //! Run through checks/e2e/run, which builds the runner and sets TAILSCALE_MANAGER_BIN.
 
 mod common;
+mod fleet;
 mod key_files;
+mod pg;
 mod plain;
 mod provider;
 mod provider_local;

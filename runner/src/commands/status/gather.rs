@@ -1,7 +1,7 @@
 //! Everything `status` knows, gathered once from the state directory. Problems reading files
 //! become `errors`, never a panic.
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -14,6 +14,7 @@ use crate::stores::backup::{self, Kind};
 use crate::stores::last_apply::{self, LastApply, ResultKind};
 use crate::stores::lock::{self, Liveness, RunState};
 use crate::stores::rendered;
+use crate::stores::snapshot::{self, Origin};
 use crate::util::clock;
 use crate::util::tfstate::{self, Device, Key, KeyFile, Object};
 
@@ -29,6 +30,8 @@ pub enum Last {
 pub struct Report {
     pub state_dir: StateDir,
     pub last: Last,
+    /// With a remote backend: whose state the snapshot status read is, and when it was taken.
+    pub remote: Option<Origin>,
     pub state_found: bool,
     pub serial: Option<u64>,
     pub keys: Vec<KeyStatus>,
@@ -45,10 +48,11 @@ pub struct Report {
     pub devices: Option<Devices>,
 }
 
-/// The devices `data.tailscale_devices.all` read in the run that wrote terraform.tfstate.
+/// The devices `data.tailscale_devices.all` read in the run that wrote the state.
 pub struct Devices {
     pub list: Vec<DeviceStatus>,
-    /// When terraform.tfstate was last written (last-apply.json's timestamp format).
+    /// When terraform.tfstate was last written, or the remote state's snapshot taken
+    /// (last-apply.json's timestamp format).
     pub as_of: Option<String>,
     /// `--expiry-warning`.
     pub warning_days: u32,
@@ -172,15 +176,47 @@ impl Report {
             }
         };
 
-        let state_path = dir.state();
-        let state_bytes = if format == StatusFormat::Oneline {
-            None
+        // With a remote backend the runner leaves a snapshot of its state, read instead of
+        // terraform.tfstate (which then is at most a local state waiting to move there).
+        let mut remote = None;
+        let (state_path, state_bytes) = if std::fs::symlink_metadata(dir.remote_snapshot()).is_ok()
+        {
+            let bytes = match snapshot::read(dir) {
+                Ok(Some(snapshot)) => {
+                    remote = Some(snapshot.origin);
+                    Some(
+                        Box::<str>::from(snapshot.state)
+                            .into_boxed_bytes()
+                            .into_vec(),
+                    )
+                }
+                Ok(None) => None,
+                Err(why) => {
+                    errors.push(why);
+                    None
+                }
+            };
+            if tfstate::read(&dir.state()).is_ok_and(|local| local.is_some())
+                && let Some(origin) = &remote
+            {
+                warnings.push(format!(
+                    "{} is a local state left from before the state moved to the {} backend; \
+                     the next apply moves it there (or says why it cannot)",
+                    dir.state().display(),
+                    origin.backend
+                ));
+            }
+            (dir.remote_snapshot(), bytes)
+        } else if format == StatusFormat::Oneline {
+            (dir.state(), None)
         } else {
-            tfstate::read(&state_path).unwrap_or_else(|e| {
+            let bytes = tfstate::read(&dir.state()).unwrap_or_else(|e| {
                 errors.push(format!("{e:#}"));
                 None
-            })
+            });
+            (dir.state(), bytes)
         };
+        let state_bytes = state_bytes.filter(|_| format != StatusFormat::Oneline);
         let state_found = state_bytes.is_some();
         // The key files the state records (None when the state cannot be read) and the device
         // list (see `devices` below) come from the same parse.
@@ -202,7 +238,14 @@ impl Report {
                 (None, Vec::new())
             }
         };
-        let devices = device_list.map(|list| devices(list, &state_path, now, opts));
+        let as_of = match &remote {
+            Some(origin) => Some(origin.taken_at.clone()),
+            None => std::fs::metadata(&state_path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| clock::iso_micros(t.into())),
+        };
+        let devices = device_list.map(|list| devices(list, as_of, now, opts));
 
         for (path, limit, fix) in [
             (dir.root().to_path_buf(), 0o700, "chmod 700"),
@@ -260,6 +303,7 @@ impl Report {
         Report {
             state_dir: dir.clone(),
             last,
+            remote,
             state_found,
             serial,
             keys,
@@ -275,6 +319,16 @@ impl Report {
             },
             devices,
         }
+    }
+
+    /// `snapshot of the pg state (workspace 'default') taken <time>`, with a remote backend.
+    pub fn snapshot_note(&self) -> Option<String> {
+        self.remote.as_ref().map(|origin| {
+            format!(
+                "snapshot of the {} state (workspace '{}') taken {}",
+                origin.backend, origin.workspace, origin.taken_at
+            )
+        })
     }
 
     /// The last apply/destroy succeeded: `status` exits 0.
@@ -352,7 +406,12 @@ fn key_status(key: Key, now: OffsetDateTime) -> KeyStatus {
 }
 
 /// The device list with each node key's expiry judged against `now` and `--expiry-warning`.
-fn devices(list: Vec<Device>, state_path: &Path, now: OffsetDateTime, opts: &Options) -> Devices {
+fn devices(
+    list: Vec<Device>,
+    as_of: Option<String>,
+    now: OffsetDateTime,
+    opts: &Options,
+) -> Devices {
     let warn_until = now + time::Duration::days(i64::from(opts.expiry_warning_days));
     let list = list
         .into_iter()
@@ -366,10 +425,6 @@ fn devices(list: Vec<Device>, state_path: &Path, now: OffsetDateTime, opts: &Opt
             }
         })
         .collect();
-    let as_of = std::fs::metadata(state_path)
-        .and_then(|m| m.modified())
-        .ok()
-        .map(|t| clock::iso_micros(t.into()));
     Devices {
         list,
         as_of,

@@ -40,7 +40,7 @@ pub fn render(r: &Report) -> String {
     o.push('\n');
     keys(&mut o, r);
     o.push('\n');
-    devices(&mut o, r.devices.as_ref());
+    devices(&mut o, r.devices.as_ref(), r.remote.is_some());
     o.push('\n');
     let _ = match r.backups.last() {
         Some(latest) => writeln!(
@@ -108,7 +108,14 @@ fn keys(o: &mut String, r: &Report) {
         (true, None) => "found".to_string(),
         (false, _) => "not found".to_string(),
     };
-    let _ = writeln!(o, "Terraform state: {found}");
+    match r.snapshot_note() {
+        Some(note) => {
+            let _ = writeln!(o, "Terraform state: {found}, {note}");
+        }
+        None => {
+            let _ = writeln!(o, "Terraform state: {found}");
+        }
+    }
     let _ = writeln!(o, "Managed keys: {}", r.keys.len());
     for k in &r.keys {
         // "✓ id — description", as the original tool showed keys; the address line below
@@ -154,17 +161,23 @@ fn key_file(o: &mut String, k: &KeyStatus) {
 }
 
 /// One aligned line per device: mark, name, OS, tags, last seen, node key expiry.
-fn devices(o: &mut String, devices: Option<&Devices>) {
+fn devices(o: &mut String, devices: Option<&Devices>, remote: bool) {
     let Some(devices) = devices else {
+        let state = if remote {
+            "the state"
+        } else {
+            "terraform.tfstate"
+        };
         let _ = writeln!(
             o,
-            "Devices: not monitored (terraform.tfstate has no data.tailscale_devices.all)"
+            "Devices: not monitored ({state} has no data.tailscale_devices.all)"
         );
         return;
     };
-    let as_of = match &devices.as_of {
-        Some(t) => format!(" (terraform.tfstate written {t})"),
-        None => String::new(),
+    let as_of = match (&devices.as_of, remote) {
+        (Some(t), true) => format!(" (snapshot of the remote state taken {t})"),
+        (Some(t), false) => format!(" (terraform.tfstate written {t})"),
+        (None, _) => String::new(),
     };
     let _ = writeln!(
         o,

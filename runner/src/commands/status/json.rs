@@ -10,7 +10,7 @@ struct Json<'a> {
     /// last-apply.json as written (unknown fields included).
     last_apply: Option<&'a LastApply>,
     managed_keys: &'a [KeyStatus],
-    state: StateJson,
+    state: StateJson<'a>,
     backups: BackupsJson,
     orphaned_resources: &'a [Object],
     errors: &'a [String],
@@ -18,14 +18,20 @@ struct Json<'a> {
     lock: &'a LockStatus,
     /// The device inventory as of the last run; null when not monitored.
     devices: Option<&'a [DeviceStatus]>,
-    /// When terraform.tfstate, which holds `devices`, was last written.
+    /// When terraform.tfstate, which holds `devices`, was last written (or the remote state's
+    /// snapshot taken).
     devices_as_of: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct StateJson {
+struct StateJson<'a> {
     found: bool,
     serial: Option<u64>,
+    /// `local`, or the remote backend's type (`pg`).
+    backend: &'a str,
+    /// With a remote backend: the workspace, and when its snapshot was taken.
+    workspace: Option<&'a str>,
+    snapshot_taken_at: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -41,6 +47,9 @@ pub fn render(r: &Report) -> String {
         state: StateJson {
             found: r.state_found,
             serial: r.serial,
+            backend: r.remote.as_ref().map_or("local", |o| o.backend.as_str()),
+            workspace: r.remote.as_ref().map(|o| o.workspace.as_str()),
+            snapshot_taken_at: r.remote.as_ref().map(|o| o.taken_at.as_str()),
         },
         backups: BackupsJson {
             count: r.backups.len(),

@@ -66,6 +66,23 @@ pub fn render(r: &Report) -> String {
     if let Some(devices) = &r.devices {
         device_gauges(&mut out, devices);
     }
+    if let Some(origin) = &r.remote {
+        gauge(
+            &mut out,
+            "tailscale_manager_state_snapshot_timestamp_seconds",
+            "When the runner last pulled the remote state that status reads (Unix time): status shows a snapshot, never the live remote state.",
+            clock::parse_rfc3339(&origin.taken_at).map(|t| {
+                (
+                    format!(
+                        "{{backend=\"{}\",workspace=\"{}\"}}",
+                        label(&origin.backend),
+                        label(&origin.workspace)
+                    ),
+                    format!("{:.6}", t.unix_timestamp_nanos() as f64 / 1e9),
+                )
+            }),
+        );
+    }
     out
 }
 

@@ -42,6 +42,9 @@ pub fn render(r: &Report) -> String {
     if let Some(line) = r.error_first_line() {
         let _ = writeln!(tooltip, "Error: {line}");
     }
+    if let Some(note) = r.snapshot_note() {
+        let _ = writeln!(tooltip, "State: {note}");
+    }
     for k in &r.keys {
         let _ = writeln!(
             tooltip,

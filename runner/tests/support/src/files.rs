@@ -30,9 +30,11 @@ pub fn backups(dir: &StateDir, kind: Kind) -> Vec<PathBuf> {
         .filter(|p| {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
             let failed = name.ends_with(".failed.tfstate");
+            let local = name.ends_with(".local.tfstate");
             match kind {
-                Kind::Regular => name.ends_with(".tfstate") && !failed,
+                Kind::Regular => name.ends_with(".tfstate") && !failed && !local,
                 Kind::FailedRun => failed,
+                Kind::Local => local,
             }
         })
         .collect();
