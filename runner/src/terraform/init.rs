@@ -136,10 +136,17 @@ pub fn init_in(tf: &Terraform, cwd: &Path) -> Result<()> {
     }
 }
 
-/// PostgreSQL's answer to a `CREATE … IF NOT EXISTS` that another session won
-/// (`pg_namespace_nspname_index`, `pg_type_typname_nsp_index`, `pg_class_relname_nsp_index`).
+/// PostgreSQL's answers to a `CREATE … IF NOT EXISTS` that another session won: a unique
+/// violation in a system catalog (`pg_namespace_nspname_index`, `pg_type_typname_nsp_index`,
+/// `pg_class_relname_nsp_index`), or, when the other session committed between the check and
+/// the create, `type "states" already exists` (seen in CI with two hosts' first runs) and its
+/// relation and schema siblings.
 fn lost_setup_race(message: &str) -> bool {
+    const ALREADY_EXISTS: [&str; 3] = ["pq: type \"", "pq: relation \"", "pq: schema \""];
     message.contains("duplicate key value violates unique constraint \"pg_")
+        || ALREADY_EXISTS
+            .iter()
+            .any(|object| message.contains(object) && message.contains("\" already exists"))
 }
 
 #[cfg(test)]
@@ -148,14 +155,33 @@ mod tests {
 
     #[test]
     fn only_a_catalog_race_is_retried() {
-        assert!(lost_setup_race(
-            "terraform init exited with status 1: pq: duplicate key value violates unique \
-             constraint \"pg_type_typname_nsp_index\""
-        ));
-        assert!(!lost_setup_race(
-            "pq: duplicate key value violates unique constraint \"states_name_key\""
-        ));
-        assert!(!lost_setup_race("pq: password authentication failed"));
+        assert!(
+            lost_setup_race(
+                "terraform init exited with status 1: pq: duplicate key value violates unique \
+                 constraint \"pg_type_typname_nsp_index\""
+            ),
+            "a unique violation in a system catalog is the setup race"
+        );
+        assert!(
+            !lost_setup_race(
+                "pq: duplicate key value violates unique constraint \"states_name_key\""
+            ),
+            "a violation in the backend's own table is not"
+        );
+        assert!(
+            lost_setup_race(
+                "terraform init exited with status 1: pq: type \"states\" already exists"
+            ),
+            "a composite type created by the other session is the same race"
+        );
+        assert!(
+            lost_setup_race("pq: relation \"global_states_id_seq\" already exists"),
+            "so is the sequence"
+        );
+        assert!(
+            !lost_setup_race("pq: password authentication failed"),
+            "other failures are not retried"
+        );
     }
 
     #[test]
