@@ -251,10 +251,10 @@ impl Attempt<'_> {
                 None => String::new(),
             };
             errln!(
-                "warning: orphaned {} (id {}): it exists in the tailnet but is no longer in the \
-                 state; delete it in the admin console{adopt}",
+                "warning: orphaned {} (id {}): {}{adopt}",
                 o.address,
-                o.id
+                o.id,
+                orphan_remedy(&o.address)
             );
         }
         let details = ErrorDetails {
@@ -324,5 +324,48 @@ impl Attempt<'_> {
             unknown: Map::new(),
         };
         last_apply::write(self.dir(), &record)
+    }
+}
+
+/// What an orphan of this resource type means for the tailnet and what the operator does
+/// about it. A key lives on until deleted; the policy and the DNS settings are singletons the
+/// failed run set, which the next apply declares again.
+fn orphan_remedy(address: &str) -> &'static str {
+    match address.split('.').next() {
+        Some("tailscale_tailnet_key") => {
+            "it exists in the tailnet but is no longer in the state; delete it in the admin \
+             console (Settings → Keys)"
+        }
+        Some("tailscale_acl") => {
+            "the tailnet keeps the policy the failed run set, which the state no longer \
+             tracks; the next apply meets overwrite protection unless \
+             services.tailscale-manager.acl.overwriteExisting = true"
+        }
+        Some("tailscale_dns_configuration") => {
+            "the tailnet keeps the DNS settings the failed run set, which the state no longer \
+             tracks; the next apply sets the declared ones again"
+        }
+        _ => "it exists but is no longer in the state; delete it where it lives",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::orphan_remedy;
+
+    #[test]
+    fn an_orphan_is_explained_by_its_resource_type() {
+        assert!(
+            orphan_remedy("tailscale_tailnet_key.ci").contains("delete it in the admin console"),
+            "a key is deleted by hand"
+        );
+        assert!(
+            orphan_remedy("tailscale_acl.policy").contains("acl.overwriteExisting"),
+            "the policy names the option the next apply needs"
+        );
+        assert!(
+            !orphan_remedy("tailscale_dns_configuration.dns").contains("delete"),
+            "DNS settings are not deleted, the next apply sets them again"
+        );
     }
 }

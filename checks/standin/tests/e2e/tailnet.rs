@@ -538,10 +538,11 @@ fn t6_everything_together_with_keys_in_one_apply() -> Result<()> {
 
 /// Golden 13 as it is: its `servers` key carries tags the OAuth client does not own, so that
 /// create fails while the other keys, the policy and DNS are created.
-fn partial_failure(world: &World, on_failure: &str) -> Result<()> {
+/// The failed apply's stderr.
+fn partial_failure(world: &World, on_failure: &str) -> Result<String> {
     add_devices(world)?;
     world.set_config(&golden("13-tailnet-with-keys")?)?;
-    world
+    let run = world
         .runner(&["apply", "--on-failure", on_failure])?
         .expect(
             1,
@@ -558,13 +559,32 @@ fn partial_failure(world: &World, on_failure: &str) -> Result<()> {
         "the other keys, the policy and DNS were created: {:?}",
         tailnet.keys
     );
-    Ok(())
+    Ok(run.stderr)
 }
 
 #[test]
 fn t7_partial_failure_across_the_tailnet_restores_and_lists_every_orphan() -> Result<()> {
     let world = World::new()?;
-    partial_failure(&world, "restore")?;
+    let stderr = partial_failure(&world, "restore")?;
+    for (address, remedy) in [
+        (
+            "tailscale_tailnet_key.runners",
+            "delete it in the admin console",
+        ),
+        (
+            ACL,
+            "unless services.tailscale-manager.acl.overwriteExisting = true",
+        ),
+        (DNS, "the next apply sets the declared ones again"),
+    ] {
+        ensure!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("warning: orphaned {address} "))
+                    && l.contains(remedy)),
+            "the warning for {address} says {remedy:?}: {stderr}"
+        );
+    }
     let last = world.last_apply()?;
     let mut orphans: Vec<&str> = last["orphaned_resources"]
         .as_array()
