@@ -89,16 +89,15 @@ pub fn load(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> Res
         )));
     };
     let path = source.path();
+    let shown = regular::shown(path);
     let bytes = regular::CREDENTIALS.read(path).map_err(|e| {
         usage(format!(
-            "cannot read the pg connection string file {}: {e}; {WHAT_IT_HOLDS}",
-            path.display()
+            "cannot read the pg connection string file {shown}: {e}; {WHAT_IT_HOLDS}"
         ))
     })?;
     let bad = |why: &str| {
         usage(format!(
-            "the pg connection string file {} {why}; {WHAT_IT_HOLDS}",
-            path.display()
+            "the pg connection string file {shown} {why}; {WHAT_IT_HOLDS}"
         ))
     };
     let text = String::from_utf8(bytes).map_err(|_| bad("is not UTF-8 text"))?;
