@@ -36,8 +36,8 @@ Options (before or after the command; a flag beats its environment variable):
   --credentials FILE      TAILSCALE_MANAGER_CREDENTIALS_FILE KEY=VALUE file with
                                                              TAILSCALE_OAUTH_CLIENT_ID/SECRET
   --on-failure restore|keep
-                          TAILSCALE_MANAGER_ON_FAILURE       default restore; keep (only) with
-                                                             a remote backend
+                          TAILSCALE_MANAGER_ON_FAILURE       default restore; a remote
+                                                             backend needs keep
   --lock-timeout SECONDS  TAILSCALE_MANAGER_LOCK_TIMEOUT     default 300
   --expiry-warning DAYS   TAILSCALE_MANAGER_EXPIRY_WARNING_DAYS
                                                              status marks device node keys
