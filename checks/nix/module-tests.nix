@@ -1019,7 +1019,8 @@ in
     ];
   };
 
-  # Ordered after the database server only when it runs on this host.
+  # Ordered after the database server only when it runs on this host, and after its setup
+  # (postgresql.target: ensureDatabases/ensureUsers done, read-write) where NixOS has it.
   testPgOrderingFollowsLocalPostgresql = {
     expr =
       map
@@ -1046,10 +1047,12 @@ in
         wants = [
           "network-online.target"
           "postgresql.service"
+          "postgresql.target"
         ];
         after = [
           "network-online.target"
           "postgresql.service"
+          "postgresql.target"
         ];
       }
       {
