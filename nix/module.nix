@@ -172,6 +172,9 @@ let
   # ---- messages ----------------------------------------------------------------------------------
 
   keyOption = name: rest: showOption (opt.keys.loc ++ [ name ] ++ rest);
+  # The option behind a renderer input field ("tailnet", "dns.nameservers"): renderInput's fields
+  # are this module's option names.
+  renderedOption = field: showOption (lib.init opt.settings.loc ++ lib.splitString "." field);
 
   credentialsExample = ''
       agenix:   age.secrets.tailscale-oauth.file = ./secrets/tailscale-oauth.age;
@@ -385,7 +388,9 @@ in
     }) cfg.keys
     ++ map (problem: {
       assertion = false;
-      message = "${showOption (opt.settings.loc ++ problem.path)} ${problem.message}";
+      message = "${showOption (opt.settings.loc ++ problem.path)} ${
+        (problem.messageFor or (_: problem.message)) renderedOption
+      }";
     }) (render.problems renderInput);
 
     system.build.tailscale-manager-config = configFile;

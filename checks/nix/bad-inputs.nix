@@ -201,14 +201,14 @@ in
   settings-override-tailnet = {
     modules = with' { settings.provider.tailscale.tailnet = "example.com"; };
     expect = [
-      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from tailnet; set it instead''
+      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from ${opt}.tailnet; set it instead''
     ];
     assertion = true;
   };
   settings-override-key-flag = {
     modules = with' { settings.resource.tailscale_tailnet_key.managed_key.reusable = false; };
     expect = [
-      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true that tailscale-manager renders from keys; set it instead"
+      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true that tailscale-manager renders from ${opt}.keys; set it instead"
     ];
     assertion = true;
   };
@@ -574,13 +574,13 @@ in
       };
     };
     expect = [
-      "${opt}.settings.resource.tailscale_dns_nameservers cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_nameservers (the two would undo each other on every run). Move its values to dns.nameservers and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_preferences cannot be combined with dns"
-      "Move its values to dns.magicDNS and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_search_paths cannot be combined with dns"
-      "Move its values to dns.searchPaths and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_split_nameservers cannot be combined with dns"
-      "Move its values to dns.splitDns and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_nameservers cannot be combined with ${opt}.dns: it renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_nameservers (the two would undo each other on every run). Move its values to ${opt}.dns.nameservers and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_preferences cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.magicDNS and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_search_paths cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.searchPaths and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_split_nameservers cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.splitDns and remove it from settings."
     ];
     assertion = true;
   };
@@ -590,7 +590,7 @@ in
       settings.resource.tailscale_dns_configuration.main.magic_dns = false;
     };
     expect = [
-      "${opt}.settings.resource.tailscale_dns_configuration.main is a second tailscale_dns_configuration, but dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep dns (or the reverse)."
+      "${opt}.settings.resource.tailscale_dns_configuration.main is a second tailscale_dns_configuration, but ${opt}.dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep ${opt}.dns (or the reverse)."
     ];
     assertion = true;
   };
