@@ -632,7 +632,10 @@ in
       };
     expected = {
       pname = "opentofu";
-      plugins = [ "terraform-provider-tailscale-0.29.2" ];
+      plugins = [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ];
       bin = tofu;
     };
   };
@@ -865,14 +868,19 @@ in
     };
   };
 
-  testDefaultTerraformPackageAddsLocalProviderForFiles = {
+  # hashicorp/local also without key files: turning writeFile off (or removing the key) leaves a
+  # local_sensitive_file in the state, and terraform's init needs its provider to destroy it.
+  testDefaultTerraformPackageAlwaysHasLocalProvider = {
     expr =
       map (modules: map (p: p.name) (sys modules).services.tailscale-manager.terraformPackage.actualPlugins) [
         [ example ]
         (with' { keys.managed_key.writeFile = true; })
       ];
     expected = [
-      [ "terraform-provider-tailscale-0.29.2" ]
+      [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ]
       [
         "terraform-provider-tailscale-0.29.2"
         "terraform-provider-local-2.9.0"
