@@ -72,7 +72,15 @@ in
     modules = with' { credentialsFile = lib.mkForce "/run/secrets/oauth%i"; };
     expect = [
       "${opt}.credentialsFile"
-      "no whitespace, quotes, `%` or `$`"
+      "no whitespace, quotes, `\\`, `%` or `$`"
+    ];
+  };
+  # systemd reads a backslash in LoadCredential=/ExecStart= as an escape: refused, and the type says so.
+  credentials-with-backslash = {
+    modules = with' { credentialsFile = lib.mkForce "/run/secrets/oauth\\x2d.env"; };
+    expect = [
+      "${opt}.credentialsFile"
+      "no whitespace, quotes, `\\`, `%` or `$`"
     ];
   };
   tag-without-prefix = {
