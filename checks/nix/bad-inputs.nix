@@ -236,7 +236,7 @@ in
     expect = [
       "${opt}.settings.terraform.backend is not supported"
       "the runner must know where the state is"
-      ''set stateBackend ("local" or "pg") instead.''
+      ''set ${opt}.stateBackend.type ("local" or "pg") instead.''
     ];
     assertion = true;
   };
@@ -564,7 +564,7 @@ in
       settings.resource.tailscale_acl.main.acl = "{}";
     };
     expect = [
-      "${opt}.settings.resource.tailscale_acl.main is a second tailscale_acl, but a tailnet has one policy file and acl already renders it as tailscale_acl.policy"
+      "${opt}.settings.resource.tailscale_acl.main is a second tailscale_acl, but a tailnet has one policy file and ${opt}.acl already renders it as tailscale_acl.policy; both would overwrite it on every run. Remove it from settings and keep ${opt}.acl (or the reverse)."
     ];
     assertion = true;
   };

@@ -860,6 +860,6 @@ in
 
   testBackendMessageNamesStateBackend = {
     expr = (builtins.head (render.problems (withExtra { terraform.backend.s3.bucket = "b"; }))).message;
-    expected = ''is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a backend block would hide; remove it, and set stateBackend ("local" or "pg") instead.'';
+    expected = ''is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a backend block would hide; remove it, and set stateBackend.type ("local" or "pg") instead.'';
   };
 }

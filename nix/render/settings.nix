@@ -56,12 +56,15 @@ let
     let
       terraformBlock = extra.terraform or { };
     in
-    map (name: {
+    map (name: rec {
       path = [
         "terraform"
         name
       ];
-      message = "is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a ${name} block would hide; remove it, and set stateBackend (\"local\" or \"pg\") instead.";
+      messageFor =
+        field:
+        "is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a ${name} block would hide; remove it, and set ${field "stateBackend.type"} (\"local\" or \"pg\") instead.";
+      message = messageFor (field: field);
     }) (builtins.filter (name: builtins.isAttrs terraformBlock && terraformBlock ? ${name}) [
       "backend"
       "cloud"
