@@ -52,9 +52,11 @@
             pkgs.opentofu
             pkgs.jq
             pkgs.nixfmt-tree
+            pkgs.shellcheck # checks/nix/run part 0
           ];
-          # checks/nix/run finds nixpkgs lib here.
+          # checks/nix/run finds nixpkgs lib, and NixOS's modules for its real-module tests, here.
           NIXPKGS_LIB = "${nixpkgs}/lib";
+          NIXPKGS_DIR = "${nixpkgs}";
         };
       });
 

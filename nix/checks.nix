@@ -51,6 +51,7 @@ let
           pkgs.jq
           pkgs.python3
           pkgs.systemd # systemd-analyze security --offline=true
+          pkgs.shellcheck
         ];
         NIXPKGS_LIB = "${nixpkgs}/lib";
         NIXPKGS_DIR = "${nixpkgs}";

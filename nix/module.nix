@@ -91,7 +91,6 @@ let
   # ---- rendering -----------------------------------------------------------------------------------
 
   pg = cfg.stateBackend.type == "pg";
-  writesFiles = lib.any (key: key.writeFile) (builtins.attrValues cfg.keys);
 
   # The renderer's input: the typed options, and `settings` on top.
   renderInput = {
@@ -172,6 +171,9 @@ let
   # ---- messages ----------------------------------------------------------------------------------
 
   keyOption = name: rest: showOption (opt.keys.loc ++ [ name ] ++ rest);
+  # The option behind a renderer input field ("tailnet", "dns.nameservers"): renderInput's fields
+  # are this module's option names.
+  renderedOption = field: showOption (lib.init opt.settings.loc ++ lib.splitString "." field);
 
   credentialsExample = ''
       agenix:   age.secrets.tailscale-oauth.file = ./secrets/tailscale-oauth.age;
@@ -273,21 +275,23 @@ in
 
     terraformPackage = mkOption {
       type = types.package;
-      # The local provider only when a key writes its file (nix/render/key-files.nix), so that
-      # configurations without key files keep their package.
-      default = pkgs.opentofu.withPlugins (
-        p:
-        [ (p.tailscale_tailscale or p.tailscale) ]
-        ++ lib.optional writesFiles (p.hashicorp_local or p.local)
-      );
-      defaultText = lib.literalMD "`pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale ])`, plus `p.hashicorp_local` when a key writes its file";
+      # hashicorp/local (nix/render/key-files.nix) also while no key writes its file: a file written
+      # before stays in the state until a run deletes it, and terraform's init needs the provider of
+      # every resource in the state, so turning writeFile off would otherwise fail that run.
+      default = pkgs.opentofu.withPlugins (p: [
+        (p.tailscale_tailscale or p.tailscale)
+        (p.hashicorp_local or p.local)
+      ]);
+      defaultText = literalExpression "pkgs.opentofu.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ])";
       example = literalExpression "pkgs.terraform.withPlugins (p: [ p.tailscale_tailscale p.hashicorp_local ])";
       description = ''
         Terraform or OpenTofu, with the providers built by Nix, so `init` never downloads anything:
         the Tailscale provider, and `hashicorp/local` when a key writes its file
-        (`keys.<name>.writeFile`, also implied by `loadCredentialFor` and `authKeyForTailscaled`).
-        A package you set must contain both then; evaluation warns when a `withPlugins` package of
-        nixpkgs' providers lacks `hashicorp/local`. The default, OpenTofu, is free software; `pkgs.terraform` is unfree
+        (`keys.<name>.writeFile`, also implied by `loadCredentialFor` and `authKeyForTailscaled`) and
+        until a run has deleted the files after that is turned off (terraform needs the provider of
+        every resource in its state). A package you set must contain both then; evaluation warns when
+        a `withPlugins` package of nixpkgs' providers lacks `hashicorp/local` while a key writes its
+        file. The default, OpenTofu with both, is free software; `pkgs.terraform` is unfree
         (BUSL-1.1) and needs `nixpkgs.config.allowUnfreePredicate` to allow `"terraform"`.
       '';
     };
@@ -385,7 +389,9 @@ in
     }) cfg.keys
     ++ map (problem: {
       assertion = false;
-      message = "${showOption (opt.settings.loc ++ problem.path)} ${problem.message}";
+      message = "${showOption (opt.settings.loc ++ problem.path)} ${
+        (problem.messageFor or (_: problem.message)) renderedOption
+      }";
     }) (render.problems renderInput);
 
     system.build.tailscale-manager-config = configFile;

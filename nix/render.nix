@@ -94,7 +94,9 @@ let
       ) parts
     );
 
-  # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings:
+  # Everything wrong with the input's `settings`, as { path; message; } with path relative to settings
+  # (a message that names input fields also comes as `messageFor field`, with `field "dns.nameservers"`
+  # naming an input field as the caller's options do):
   # what settings.nix finds, then, when settings is an attribute set at all, what each part finds (a
   # part may refuse settings that would fight what it renders: dns.nix the older DNS resources,
   # key-files.nix create_before_destroy on a key file).

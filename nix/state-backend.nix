@@ -27,6 +27,11 @@ let
 
   render = import ./render.nix;
   tmTypes = import ./types.nix { inherit lib; };
+
+  localServer = [
+    "postgresql.service"
+    "postgresql.target"
+  ];
 in
 {
   options.services.tailscale-manager.stateBackend = {
@@ -96,9 +101,13 @@ in
     ];
 
     systemd.services.tailscale-manager = {
-      # Its own database server first; a remote one needs nothing.
-      wants = lib.optional config.services.postgresql.enable "postgresql.service";
-      after = lib.optional config.services.postgresql.enable "postgresql.service";
+      # Its own database server first; a remote one needs nothing. postgresql.service alone only
+      # promises a read-only connection: since NixOS 25.11 postgresql.target also waits for
+      # ensureDatabases/ensureUsers (nixos/doc/manual/release-notes/rl-2511.section.md), which
+      # typically create the role and database the connection string names. Both, for releases
+      # without the target (a missing unit in Wants=/After= is ignored).
+      wants = lib.optionals config.services.postgresql.enable localServer;
+      after = lib.optionals config.services.postgresql.enable localServer;
       # The runner finds it at $CREDENTIALS_DIRECTORY/pg-conn-str; no --pg-connection-file flag.
       serviceConfig.LoadCredential = lib.optional (
         backend.pg.connectionStringFile != null

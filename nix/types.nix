@@ -5,7 +5,7 @@ let
   inherit (lib) types;
 
   # Characters that systemd would reinterpret in ExecStart=/LoadCredential=/PathChanged= (specifiers,
-  # variable expansion, quoting, word splitting) are refused rather than escaped.
+  # variable expansion, quoting, backslash escapes, word splitting) are refused rather than escaped.
   plainPathPattern = "/[^%$\\\"'[:space:]]*";
 
   plainPath =
@@ -25,17 +25,17 @@ rec {
   # the store as soon as it is used), absolute, and not below builtins.storeDir.
   credentialsPath =
     plainPath "credentialsPath"
-      "absolute path outside the Nix store, given as a string (no whitespace, quotes, `%` or `$`)"
+      "absolute path outside the Nix store, given as a string (no whitespace, quotes, `\\`, `%` or `$`)"
       (x: !(lib.path.hasStorePathPrefix (/. + builtins.unsafeDiscardStringContext x)));
 
   executablePath =
     plainPath "executablePath"
-      "absolute path of an executable, as a string (no whitespace, quotes, `%` or `$`)"
+      "absolute path of an executable, as a string (no whitespace, quotes, `\\`, `%` or `$`)"
       (_: true);
 
   directoryPath =
     plainPath "directoryPath"
-      "absolute path of a directory, as a string (no whitespace, quotes, `%` or `$`)"
+      "absolute path of a directory, as a string (no whitespace, quotes, `\\`, `%` or `$`)"
       (_: true);
 
   # systemd's StateDirectory= is relative to this.

@@ -72,7 +72,15 @@ in
     modules = with' { credentialsFile = lib.mkForce "/run/secrets/oauth%i"; };
     expect = [
       "${opt}.credentialsFile"
-      "no whitespace, quotes, `%` or `$`"
+      "no whitespace, quotes, `\\`, `%` or `$`"
+    ];
+  };
+  # systemd reads a backslash in LoadCredential=/ExecStart= as an escape: refused, and the type says so.
+  credentials-with-backslash = {
+    modules = with' { credentialsFile = lib.mkForce "/run/secrets/oauth\\x2d.env"; };
+    expect = [
+      "${opt}.credentialsFile"
+      "no whitespace, quotes, `\\`, `%` or `$`"
     ];
   };
   tag-without-prefix = {
@@ -201,14 +209,14 @@ in
   settings-override-tailnet = {
     modules = with' { settings.provider.tailscale.tailnet = "example.com"; };
     expect = [
-      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from tailnet; set it instead''
+      ''${opt}.settings.provider.tailscale.tailnet would replace the value "-" that tailscale-manager renders from ${opt}.tailnet; set it instead''
     ];
     assertion = true;
   };
   settings-override-key-flag = {
     modules = with' { settings.resource.tailscale_tailnet_key.managed_key.reusable = false; };
     expect = [
-      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true that tailscale-manager renders from keys; set it instead"
+      "${opt}.settings.resource.tailscale_tailnet_key.managed_key.reusable would replace the value true that tailscale-manager renders from ${opt}.keys; set it instead"
     ];
     assertion = true;
   };
@@ -228,7 +236,7 @@ in
     expect = [
       "${opt}.settings.terraform.backend is not supported"
       "the runner must know where the state is"
-      ''set stateBackend ("local" or "pg") instead.''
+      ''set ${opt}.stateBackend.type ("local" or "pg") instead.''
     ];
     assertion = true;
   };
@@ -556,7 +564,7 @@ in
       settings.resource.tailscale_acl.main.acl = "{}";
     };
     expect = [
-      "${opt}.settings.resource.tailscale_acl.main is a second tailscale_acl, but a tailnet has one policy file and acl already renders it as tailscale_acl.policy"
+      "${opt}.settings.resource.tailscale_acl.main is a second tailscale_acl, but a tailnet has one policy file and ${opt}.acl already renders it as tailscale_acl.policy; both would overwrite it on every run. Remove it from settings and keep ${opt}.acl (or the reverse)."
     ];
     assertion = true;
   };
@@ -574,13 +582,13 @@ in
       };
     };
     expect = [
-      "${opt}.settings.resource.tailscale_dns_nameservers cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_nameservers (the two would undo each other on every run). Move its values to dns.nameservers and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_preferences cannot be combined with dns"
-      "Move its values to dns.magicDNS and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_search_paths cannot be combined with dns"
-      "Move its values to dns.searchPaths and remove it from settings."
-      "${opt}.settings.resource.tailscale_dns_split_nameservers cannot be combined with dns"
-      "Move its values to dns.splitDns and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_nameservers cannot be combined with ${opt}.dns: it renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_nameservers (the two would undo each other on every run). Move its values to ${opt}.dns.nameservers and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_preferences cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.magicDNS and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_search_paths cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.searchPaths and remove it from settings."
+      "${opt}.settings.resource.tailscale_dns_split_nameservers cannot be combined with ${opt}.dns:"
+      "Move its values to ${opt}.dns.splitDns and remove it from settings."
     ];
     assertion = true;
   };
@@ -590,7 +598,7 @@ in
       settings.resource.tailscale_dns_configuration.main.magic_dns = false;
     };
     expect = [
-      "${opt}.settings.resource.tailscale_dns_configuration.main is a second tailscale_dns_configuration, but dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep dns (or the reverse)."
+      "${opt}.settings.resource.tailscale_dns_configuration.main is a second tailscale_dns_configuration, but ${opt}.dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep ${opt}.dns (or the reverse)."
     ];
     assertion = true;
   };

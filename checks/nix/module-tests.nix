@@ -632,7 +632,10 @@ in
       };
     expected = {
       pname = "opentofu";
-      plugins = [ "terraform-provider-tailscale-0.29.2" ];
+      plugins = [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ];
       bin = tofu;
     };
   };
@@ -865,14 +868,19 @@ in
     };
   };
 
-  testDefaultTerraformPackageAddsLocalProviderForFiles = {
+  # hashicorp/local also without key files: turning writeFile off (or removing the key) leaves a
+  # local_sensitive_file in the state, and terraform's init needs its provider to destroy it.
+  testDefaultTerraformPackageAlwaysHasLocalProvider = {
     expr =
       map (modules: map (p: p.name) (sys modules).services.tailscale-manager.terraformPackage.actualPlugins) [
         [ example ]
         (with' { keys.managed_key.writeFile = true; })
       ];
     expected = [
-      [ "terraform-provider-tailscale-0.29.2" ]
+      [
+        "terraform-provider-tailscale-0.29.2"
+        "terraform-provider-local-2.9.0"
+      ]
       [
         "terraform-provider-tailscale-0.29.2"
         "terraform-provider-local-2.9.0"
@@ -1019,7 +1027,8 @@ in
     ];
   };
 
-  # Ordered after the database server only when it runs on this host.
+  # Ordered after the database server only when it runs on this host, and after its setup
+  # (postgresql.target: ensureDatabases/ensureUsers done, read-write) where NixOS has it.
   testPgOrderingFollowsLocalPostgresql = {
     expr =
       map
@@ -1046,10 +1055,12 @@ in
         wants = [
           "network-online.target"
           "postgresql.service"
+          "postgresql.target"
         ];
         after = [
           "network-online.target"
           "postgresql.service"
+          "postgresql.target"
         ];
       }
       {

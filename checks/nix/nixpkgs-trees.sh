@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: the variables it sets are its callers'
 # Sourced by checks/nix/run and checks/nix/write-units: where nixpkgs lib and a nixpkgs tree are.
 # Neither is ever fetched or committed by this repository (see DEVELOPERS.md, "Tools").
 #
@@ -8,8 +9,10 @@
 #            $NIXPKGS_DIR (a nixpkgs checkout), else ~/.cache/nixpkgs-slim (a squashed copy of
 #            nixpkgs; only its lib/ and nixos/ are used).
 
+# Every NixOS module checks/nix/harness.nix imports, and lib.
 tree_files=(lib/default.nix nixos/lib/utils.nix nixos/modules/system/boot/systemd.nix
   nixos/modules/config/users-groups.nix nixos/modules/misc/ids.nix
+  nixos/modules/misc/extra-arguments.nix nixos/modules/system/build.nix
   nixos/modules/system/activation/activation-script.nix nixos/modules/misc/assertions.nix
   nixos/modules/misc/meta.nix nixos/modules/services/networking/tailscale.nix)
 

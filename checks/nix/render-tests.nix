@@ -208,6 +208,39 @@ in
     expected = ''would replace the value "-" that tailscale-manager renders from tailnet; set it instead of overriding the value in settings.'';
   };
 
+  # `messageFor` lets a caller name the input fields as its options (the NixOS module: their full
+  # names); `message` is it with the fields' own names.
+  testProblemMessageForNamesFieldsAsTheCallerDoes = {
+    expr =
+      map
+        (
+          p:
+          {
+            message = p.messageFor (field: "opts.${field}");
+            identity = p.messageFor (field: field) == p.message;
+          }
+        )
+        (
+          render.problems {
+            dns = { };
+            settings = {
+              provider.tailscale.tailnet = "x";
+              resource.tailscale_dns_search_paths.main.search_paths = [ ];
+            };
+          }
+        );
+    expected = [
+      {
+        message = ''would replace the value "-" that tailscale-manager renders from opts.tailnet; set it instead of overriding the value in settings.'';
+        identity = true;
+      }
+      {
+        message = "cannot be combined with opts.dns: it renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_search_paths (the two would undo each other on every run). Move its values to opts.dns.searchPaths and remove it from settings.";
+        identity = true;
+      }
+    ];
+  };
+
   # The message names the input fields that render the value, whichever part renders it.
   testConflictMessageNamesWhatRendersTheValue = {
     expr =
@@ -555,7 +588,7 @@ in
       })
     );
     expected = [
-      "cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_preferences (the two would undo each other on every run). Move its values to dns.magicDNS and remove it from settings."
+      "cannot be combined with dns: it renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with tailscale_dns_preferences (the two would undo each other on every run). Move its values to dns.magicDNS and remove it from settings."
     ];
   };
 
@@ -827,6 +860,6 @@ in
 
   testBackendMessageNamesStateBackend = {
     expr = (builtins.head (render.problems (withExtra { terraform.backend.s3.bucket = "b"; }))).message;
-    expected = ''is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a backend block would hide; remove it, and set stateBackend ("local" or "pg") instead.'';
+    expected = ''is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a backend block would hide; remove it, and set stateBackend.type ("local" or "pg") instead.'';
   };
 }

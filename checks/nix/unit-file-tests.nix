@@ -210,8 +210,8 @@ in
         "LoadCredential=tailscale-oauth:/run/secrets/tailscale-oauth"
         "LoadCredential=pg-conn-str:/run/secrets/tailscale-manager-pg"
       ]
-      [ "After=network-online.target postgresql.service" ]
-      [ "Wants=network-online.target postgresql.service" ]
+      [ "After=network-online.target postgresql.service postgresql.target" ]
+      [ "Wants=network-online.target postgresql.service postgresql.target" ]
     ];
   };
 

@@ -61,12 +61,15 @@ in
     if a.policy == null && a.policyFile == null then
       [ ]
     else
-      map (name: {
+      map (name: rec {
         path = [
           "resource"
           "tailscale_acl"
           name
         ];
-        message = "is a second tailscale_acl, but a tailnet has one policy file and acl already renders it as tailscale_acl.policy; both would overwrite it on every run. Remove it from settings and keep acl (or the reverse).";
+        messageFor =
+          field:
+          "is a second tailscale_acl, but a tailnet has one policy file and ${field "acl"} already renders it as tailscale_acl.policy; both would overwrite it on every run. Remove it from settings and keep ${field "acl"} (or the reverse).";
+        message = messageFor (field: field);
       }) (builtins.filter (name: name != "policy") declared);
 }

@@ -96,19 +96,27 @@ in
     if input.dns == null then
       [ ]
     else
-      map (type: {
+      map (type: rec {
         path = [
           "resource"
           type
         ];
-        message = "cannot be combined with dns: dns renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with ${type} (the two would undo each other on every run). Move its values to dns.${olderResources.${type}} and remove it from settings.";
+        messageFor =
+          field:
+          "cannot be combined with ${field "dns"}: it renders tailscale_dns_configuration, which owns the tailnet's whole DNS configuration, and the provider documents it as conflicting with ${type} (the two would undo each other on every run). Move its values to ${
+            field "dns.${olderResources.${type}}"
+          } and remove it from settings.";
+        message = messageFor (field: field);
       }) older
-      ++ map (name: {
+      ++ map (name: rec {
         path = [
           "resource"
           "tailscale_dns_configuration"
           name
         ];
-        message = "is a second tailscale_dns_configuration, but dns already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep dns (or the reverse).";
+        messageFor =
+          field:
+          "is a second tailscale_dns_configuration, but ${field "dns"} already renders tailscale_dns_configuration.dns, which owns the tailnet's whole DNS configuration. Remove it from settings and keep ${field "dns"} (or the reverse).";
+        message = messageFor (field: field);
       }) second;
 }

@@ -35,15 +35,17 @@ let
           [ ]
         else
           [
-            {
+            rec {
               path = here;
-              message =
+              messageFor =
+                name:
                 let
                   fields = from here;
                 in
-                "would replace the value ${builtins.toJSON r} that tailscale-manager renders from ${enumerate fields}; set ${
+                "would replace the value ${builtins.toJSON r} that tailscale-manager renders from ${enumerate (map name fields)}; set ${
                   if builtins.length fields == 1 then "it" else "those"
                 } instead of overriding the value in settings.";
+              message = messageFor (field: field);
             }
           ]
       ) (builtins.attrNames extra)
@@ -54,12 +56,15 @@ let
     let
       terraformBlock = extra.terraform or { };
     in
-    map (name: {
+    map (name: rec {
       path = [
         "terraform"
         name
       ];
-      message = "is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a ${name} block would hide; remove it, and set stateBackend (\"local\" or \"pg\") instead.";
+      messageFor =
+        field:
+        "is not supported: the runner must know where the state is (it backs it up, restores or keeps it, and reads it for status), which a ${name} block would hide; remove it, and set ${field "stateBackend.type"} (\"local\" or \"pg\") instead.";
+      message = messageFor (field: field);
     }) (builtins.filter (name: builtins.isAttrs terraformBlock && terraformBlock ? ${name}) [
       "backend"
       "cloud"
@@ -80,8 +85,9 @@ in
 {
   defaults.settings = { };
 
-  # Everything wrong with `extra` on top of `rendered`, as { path; message; } (path relative to settings);
-  # `from path` names the input fields that render the value at `path`.
+  # Everything wrong with `extra` on top of `rendered`, as { path; message; } (path relative to settings;
+  # see render.nix's `problems` for `messageFor`); `from path` names the input fields that render the
+  # value at `path`.
   problems =
     rendered: from: extra:
     if !(builtins.isAttrs extra) then

@@ -159,6 +159,7 @@
             nix = pkg "nix" "nix";
             python3 = pkg "python3" "python3";
             nixfmt-tree = pkg "nixfmt-tree" "treefmt";
+            shellcheck = pkg "shellcheck" "shellcheck";
           };
         in
         pkgs;
