@@ -48,8 +48,8 @@ let
         default = cfg.tags;
         defaultText = literalExpression "config.${opt.tags}";
         description = ''
-          Tags of the key. Keys created with an OAuth client must carry at least one tag, and the
-          OAuth client must own every tag (Tailscale admin console → OAuth client → Tags).
+          Tags of the key. A key created with an OAuth client must carry exactly the client's
+          tags, all of them (Tailscale admin console → OAuth client → Tags).
         '';
       };
       reusable = mkOption {
@@ -236,7 +236,8 @@ in
       example = [ "tag:ci" ];
       description = ''
         Tags of the default key `managed_key`, and the default tags of every entry in
-        `${opt.keys}`. The OAuth client must own them.
+        `${opt.keys}`: the OAuth client's tags, all of them (Tailscale refuses a key with
+        other tags or only some of the client's).
       '';
     };
 
