@@ -19,7 +19,7 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 
@@ -38,6 +38,9 @@ use crate::util::{atomic, regular, signals};
 const TAIL_BYTES: usize = 8192;
 /// How long the runner sleeps when terraform has printed nothing new.
 const FOLLOW_POLL: Duration = Duration::from_millis(25);
+/// How long a `state pull` that met the pg backend's workspace-creation lock waits before it
+/// tries again (the lock is held for a moment).
+const WORKSPACE_CREATION_RETRY: Duration = Duration::from_millis(250);
 /// A line longer than this is passed on in pieces.
 const MAX_LINE: usize = 1 << 20;
 
@@ -84,6 +87,16 @@ impl Finished {
             && (self.log.needs_init
                 || mentions_init(&self.stderr_tail)
                 || mentions_init(&self.stdout_tail))
+    }
+
+    /// terraform's `pg` backend could not create a workspace because another run held its
+    /// workspace-creation lock (terraform v1.11 `internal/backend/remote-state/pg/client.go`:
+    /// `Already locked for workspace creation: <name>`).
+    pub fn met_workspace_creation_lock(&self) -> bool {
+        !self.success()
+            && self
+                .stderr_tail
+                .contains("Already locked for workspace creation")
     }
 
     /// A scrubbed description of the failure, most useful line first.
@@ -179,8 +192,29 @@ impl Terraform {
     }
 
     /// `terraform state pull` in `cwd`: the state document in [`Finished::stdout`].
+    ///
+    /// Pulling a workspace that does not exist yet creates it, and terraform's `pg` backend
+    /// takes its workspace-creation lock for that without waiting (terraform v1.11
+    /// `internal/backend/remote-state/pg/backend_state.go`, `StateMgr`), while every lock of
+    /// any workspace holds the same lock for a moment (`client.go`, `Lock`). So a pull that met
+    /// it (another host's first run, or any host's lock at that moment) runs again, for up to
+    /// `--lock-timeout` like every wait for a lock.
     pub fn state_pull(&self, cwd: &Path) -> Result<Finished> {
-        self.start(cwd, &["state", "pull", "-no-color"], StdoutTo::Data, &[0])
+        let start = Instant::now();
+        loop {
+            let pulled = self.start(cwd, &["state", "pull", "-no-color"], StdoutTo::Data, &[0])?;
+            if pulled.success()
+                || !pulled.met_workspace_creation_lock()
+                || start.elapsed() >= self.lock_timeout
+            {
+                return Ok(pulled);
+            }
+            errln!(
+                "terraform state pull met another run's lock for creating a workspace; trying \
+                 again"
+            );
+            std::thread::sleep(WORKSPACE_CREATION_RETRY.min(self.lock_timeout));
+        }
     }
 
     /// `terraform state push FILE` in `cwd` (FILE absolute: terraform runs elsewhere),

@@ -591,3 +591,80 @@ fn switching_back_to_local_state_removes_the_snapshot() -> Result<()> {
     let _: Value = status;
     Ok(())
 }
+
+/// What terraform 1.11's pg backend prints when a pull would create the workspace while
+/// another run holds the backend's workspace-creation lock.
+const CREATION_LOCKED: &str = "Error loading the state: failed to lock state in Postgres: \
+                               Already locked for workspace creation: default";
+
+#[test]
+fn a_pull_that_met_the_workspace_creation_lock_runs_again() -> Result<()> {
+    let pg = Pg::new()?;
+    let failures = pg.sb.file("pull-failures", "2")?;
+    let out = pg
+        .run(
+            &["apply", "--on-failure", "keep"],
+            &[
+                ("TF_FAKE_PULL_FAILURES", failures.as_str()),
+                ("TF_FAKE_STATE_ERROR", CREATION_LOCKED),
+            ],
+        )?
+        .expect(0, "the third pull finds the lock free")?;
+    assert_eq!(
+        out.stderr
+            .matches("met another run's lock for creating a workspace; trying again")
+            .count(),
+        2,
+        "each locked pull is said once: {}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&failures)?.trim(),
+        "0",
+        "both locked pulls were made"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_pull_gives_up_on_the_workspace_creation_lock_after_the_lock_timeout() -> Result<()> {
+    let pg = Pg::new()?;
+    let failures = pg.sb.file("pull-failures", "1000")?;
+    let out = pg
+        .run(
+            &["apply", "--on-failure", "keep", "--lock-timeout", "1"],
+            &[
+                ("TF_FAKE_PULL_FAILURES", failures.as_str()),
+                ("TF_FAKE_STATE_ERROR", CREATION_LOCKED),
+            ],
+        )?
+        .expect(1, "the lock stays taken")?;
+    out.assert_stderr("Already locked for workspace creation: default");
+    let left: u32 = std::fs::read_to_string(&failures)?.trim().parse()?;
+    assert!(
+        (990..=998).contains(&left),
+        "pulls again within the second, then gives up: {left} left"
+    );
+    Ok(())
+}
+
+#[test]
+fn other_pull_failures_are_not_retried() -> Result<()> {
+    let pg = Pg::new()?;
+    let failures = pg.sb.file("pull-failures", "1")?;
+    let out = pg
+        .run(
+            &["apply", "--on-failure", "keep"],
+            &[
+                ("TF_FAKE_PULL_FAILURES", failures.as_str()),
+                ("TF_FAKE_STATE_ERROR", "pq: password authentication failed"),
+            ],
+        )?
+        .expect(1, "a wrong password fails the run at once")?;
+    assert!(
+        !out.stderr.contains("trying again"),
+        "no retry: {}",
+        out.stderr
+    );
+    Ok(())
+}
