@@ -67,7 +67,8 @@ pub struct Saved {
 }
 
 /// Backs up `bytes` as a new backup of `kind`, then prunes that kind to the newest `keep`,
-/// never deleting the one just made. Every command that makes a backup goes through here.
+/// never deleting the one just made. Every command that makes a backup goes through here but
+/// `restore-state`, which prunes only once the backup it restores is back in place.
 pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Saved> {
     let path = create(dir, bytes, kind)?;
     let pruned = prune(dir, kind, keep, Some(&path))?;

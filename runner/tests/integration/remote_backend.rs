@@ -504,6 +504,41 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
     Ok(())
 }
 
+/// With `--backup-count 1`, the backup of the remote state that restore-state replaces would
+/// push out the very backup being restored: pruning waits until the push succeeded.
+#[test]
+fn restore_state_never_prunes_the_backup_it_pushes() -> Result<()> {
+    let pg = Pg::new()?;
+    let state = pg.sb.saved_state(2, &[("ci", "k1")])?;
+    pg.run(
+        &["apply", "--backup-count", "1"],
+        &[("TF_FAKE_STATE", &state)],
+    )?
+    .expect(0, "apply")?;
+    pg.run(&["backup-state", "--backup-count", "1"], &[])?
+        .expect(0, "backup-state pulls")?;
+    std::fs::write(&pg.remote, state_json(3, &[("other", "k9")]))?;
+    pg.run(&["restore-state", "--backup-count", "1"], &[])?
+        .expect(0, "the newest backup is pushed although only one is kept")?;
+    assert_eq!(
+        pg.remote().as_deref(),
+        Some(state_json(2, &[("ci", "k1")]).as_str()),
+        "the backup was pushed"
+    );
+    let saved: Vec<String> = pg
+        .sb
+        .backups(Kind::Regular)
+        .iter()
+        .map(|b| std::fs::read_to_string(b).unwrap())
+        .collect();
+    assert_eq!(
+        saved,
+        [state_json(3, &[("other", "k9")])],
+        "one backup kept: the replaced remote state"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_local_state_moves_to_an_empty_remote_state_and_a_conflict_changes_nothing() -> Result<()> {
     let pg = Pg::new()?;
