@@ -174,9 +174,12 @@ fn to_restore(dir: &StateDir, file: Option<&Path>) -> Result<(PathBuf, Vec<u8>)>
             .pop()
             .ok_or_else(|| anyhow!("{} holds no backups to restore", dir.backups().display()))?,
     };
-    let bytes = regular::STATE_COPY
-        .read(&source)
-        .cannot("read the backup", &source)?;
+    let bytes = regular::STATE_COPY.read(&source).map_err(|e| {
+        anyhow!(
+            "cannot read the state to restore {}: {e}; nothing was changed",
+            regular::shown(&source)
+        )
+    })?;
     tfstate::parse_from(&source, &bytes)
         .map_err(|invalid| anyhow!("{invalid}; nothing was changed"))?;
     Ok((source, bytes))
