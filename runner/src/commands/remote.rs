@@ -326,6 +326,6 @@ fn conflict(path: &Path, remote: &str, untracked: &[(&str, &str)], tracked: usiz
 }
 
 /// terraform's multi-line diagnostic as one line (the runner's errors are one line).
-pub fn one_line(text: &str) -> String {
+fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -46,11 +46,6 @@ pub fn name(t: OffsetDateTime, kind: Kind) -> String {
     format!("{}{}", clock::compact_micros(t), kind.suffix())
 }
 
-/// The kind of a backup file name, or None when the name is not one of ours.
-pub fn kind_of(name: &str) -> Option<Kind> {
-    parse_name(name).map(|(_, kind)| kind)
-}
-
 /// The time and kind in a backup file name.
 fn parse_name(name: &str) -> Option<(OffsetDateTime, Kind)> {
     let (stamp, kind) = Kind::LONGEST_FIRST
@@ -152,6 +147,11 @@ pub fn prune(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kind of a backup file name, or None when the name is not one of ours.
+    fn kind_of(name: &str) -> Option<Kind> {
+        parse_name(name).map(|(_, kind)| kind)
+    }
 
     fn touch(state_dir: &StateDir, name: &str) -> PathBuf {
         let dir = state_dir.backups();
