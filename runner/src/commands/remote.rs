@@ -30,7 +30,7 @@ use crate::terraform::process::{Finished, Terraform};
 use crate::terraform::remote::StateDoc;
 use crate::util::console::errln;
 use crate::util::outcome::{IoContext, usage};
-use crate::util::{atomic, tfstate};
+use crate::util::{atomic, regular, tfstate};
 
 /// The remote state of one command: terraform, the state directory and the backend.
 pub struct Remote<'a> {
@@ -292,7 +292,7 @@ impl<'a> Remote<'a> {
         match &self.access.pg {
             Some(pg) => format!(
                 "check that PostgreSQL is up and reachable with the connection string in {}; ",
-                pg.source.path().display()
+                regular::shown(pg.source.path())
             ),
             None => String::new(),
         }

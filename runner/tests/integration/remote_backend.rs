@@ -433,6 +433,27 @@ fn an_unreachable_database_is_one_line_without_the_password() -> Result<()> {
     Ok(())
 }
 
+/// The NixOS wrapper hands the connection string over as /dev/fd/N: what to check names the
+/// file behind it, as every other message about it does.
+#[test]
+fn an_unreachable_database_names_the_file_behind_a_handed_over_descriptor() -> Result<()> {
+    let pg = Pg::new()?;
+    let file = std::fs::File::open(&pg.conn_file)?;
+    let named = crate::descriptors::handed_over(&file)?;
+    let out = pg
+        .run(
+            &["apply", "--pg-connection-file", &named],
+            &[("TF_FAKE_PULL_EXIT", "1")],
+        )?
+        .expect(1, "the database is down")?;
+    out.assert_stderr(&format!(
+        "check that PostgreSQL is up and reachable with the connection string in {named} ({}); \
+         nothing was changed",
+        pg.conn_file
+    ));
+    Ok(())
+}
+
 #[test]
 fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
     let pg = Pg::new()?;
