@@ -76,14 +76,26 @@ pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Sav
 pub fn create(dir: &StateDir, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
     let backups = dir.backups();
     atomic::private_dir(&backups).cannot("create", &backups)?;
-    let newest = all(dir)?.into_iter().map(|(t, _, _)| t).max();
-    let mut t = match newest {
-        Some(newest) => clock::now().max(newest + time::Duration::microseconds(1)),
+    let newest = all(dir)?.into_iter().max_by_key(|(t, _, _)| *t);
+    // A name in year 9999 (a clock that was that far off) leaves no later name to take.
+    let after = |t: OffsetDateTime, last: &Path| {
+        t.checked_add(time::Duration::microseconds(1))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "cannot name a backup after {}: no later time can be written in a backup's \
+                 name; move that file out of {}",
+                    last.display(),
+                    backups.display()
+                )
+            })
+    };
+    let mut t = match &newest {
+        Some((newest, _, last)) => clock::now().max(after(*newest, last)?),
         None => clock::now(),
     };
     let mut path = backups.join(name(t, kind));
     while path.exists() {
-        t += time::Duration::microseconds(1);
+        t = after(t, &path)?;
         path = backups.join(name(t, kind));
     }
     atomic::write(&path, bytes).cannot("write the backup", &path)?;
@@ -205,6 +217,24 @@ mod tests {
                 "{foreign} is not one of our backups"
             );
         }
+    }
+
+    #[test]
+    fn a_backup_named_at_the_end_of_time_is_an_error_not_a_panic() -> Result<()> {
+        let (_temp, state) = StateDir::temporary()?;
+        let last = touch(&state, "99991231T235959999999Z.failed.tfstate");
+        let err = create(&state, b"{}", Kind::Regular).expect_err("no later name exists");
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "cannot name a backup after {}: no later time can be written in a backup's \
+                 name; move that file out of {}",
+                last.display(),
+                state.backups().display()
+            ),
+            "names the file in the way and the fix"
+        );
+        Ok(())
     }
 
     #[test]
