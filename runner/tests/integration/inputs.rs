@@ -362,6 +362,34 @@ fn a_terraform_that_is_not_executable_is_a_configuration_error() -> Result<()> {
     Ok(())
 }
 
+/// A file that may be executed but cannot run (its `#!` interpreter is missing) is a terraform
+/// that cannot be used, as one that is not executable: exit 2, saying why, not exec's bare
+/// "No such file or directory" about a file that is there.
+#[test]
+fn a_terraform_whose_interpreter_is_missing_is_a_configuration_error() -> Result<()> {
+    let sb = Sandbox::new()?;
+    sb.seed_state(&state_json(3, &[("a", "kA")]))?;
+    let broken = sb.root.path().join("terraform");
+    std::fs::write(&broken, "#!/nonexistent/sh\n")?;
+    std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let out = sb.runner(
+        &["apply"],
+        &[("TAILSCALE_MANAGER_TERRAFORM_BIN", broken.to_str().unwrap())],
+    )?;
+    out.assert_exit(2);
+    out.assert_stderr(&format!(
+        "error: cannot run {}: No such file or directory (os error 2): the file is there, so its \
+         interpreter (its #! line) or dynamic loader is missing; pass --terraform PATH or set \
+         TAILSCALE_MANAGER_TERRAFORM_BIN to an executable terraform or tofu binary\n",
+        broken.display()
+    ));
+    sb.assert_state(
+        &state_json(3, &[("a", "kA")]),
+        "terraform never ran, the state is as it was",
+    );
+    Ok(())
+}
+
 #[test]
 fn an_empty_option_value_is_a_usage_error() -> Result<()> {
     let sb = Sandbox::new()?;
