@@ -144,7 +144,10 @@ fn broken_credentials_name_the_file_and_key_but_no_value() -> Result<()> {
     out.assert_exit(2);
     assert_eq!(
         out.stderr,
-        format!("error: credentials file {creds}: line 2 is not KEY=VALUE\n")
+        format!(
+            "error: credentials file {creds}: line 2 is not KEY=VALUE; write it as NAME=value, \
+             or begin it with # to make it a comment\n"
+        )
     );
 
     let out = sb
