@@ -138,17 +138,30 @@ pub fn secrets(conn: &str) -> Vec<String> {
 /// Passwords in `postgresql://user:password@host/db?password=…` (after the scheme): the
 /// user-info as Go's URL parser splits it (the authority ends at the first `/`, `?` or `#`;
 /// user-info is up to its last `@`), as a person may have meant it (up to the last `@` before
-/// the query), and the `password` query parameter; each raw and percent-decoded.
+/// the query, or in the whole string), and the `password` query parameter; each raw and
+/// percent-decoded. A password holding an unencoded `/`, `?` or `#` is cut there by Go's
+/// parser, which then takes `user:start` for a host and quotes `:start` as its invalid port:
+/// that start is a secret too.
 fn uri_passwords(rest: &str, found: &mut Vec<String>) {
     let before_query = rest.split(['?', '#']).next().unwrap_or_default();
     let authority = before_query.split('/').next().unwrap_or_default();
-    for userinfo in [authority, before_query]
+    for userinfo in [authority, before_query, rest]
         .into_iter()
         .filter_map(|s| s.rsplit_once('@').map(|(userinfo, _)| userinfo))
     {
         if let Some((_, password)) = userinfo.split_once(':') {
             found.push(password.to_string());
             found.push(percent_decode(password));
+        }
+    }
+    if !authority.contains('@') && rest.contains('@') {
+        for start in [authority.split_once(':'), authority.rsplit_once(':')]
+            .into_iter()
+            .flatten()
+            .map(|(_, start)| start)
+        {
+            found.push(start.to_string());
+            found.push(percent_decode(start));
         }
     }
     let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
@@ -266,6 +279,40 @@ mod tests {
             found.iter().any(|s| s == "at@sign"),
             "user-info ends at the last '@': {found:?}"
         );
+    }
+
+    /// Go's URL parser ends the authority at the first `/`, `?` or `#`, so a password holding
+    /// one unencoded is cut there, and the error quotes the part before it as a port.
+    #[test]
+    fn no_part_of_a_password_go_cut_short_survives_its_error() {
+        for (conn, error) in [
+            (
+                "postgresql://tm:un/encoded@db/tfstate",
+                r#"parse "postgresql://tm:un/encoded@db/tfstate": invalid port ":un" after host"#,
+            ),
+            (
+                "postgresql://tm:hash#tail@db/tfstate",
+                r#"parse "postgresql://tm:hash#tail@db/tfstate": invalid port ":hash" after host"#,
+            ),
+            (
+                "postgres://tm:ask?tail@db/tfstate",
+                r#"parse "postgres://tm:ask?tail@db/tfstate": invalid port ":ask" after host"#,
+            ),
+        ] {
+            let scrubbed = crate::util::scrub::Scrubber::new(secrets(conn)).scrub(error);
+            let password = conn
+                .split_once("tm:")
+                .unwrap()
+                .1
+                .split_once("@db")
+                .unwrap()
+                .0;
+            let cut = password.split(['/', '#', '?']).next().unwrap();
+            assert!(
+                !scrubbed.contains(cut) && !scrubbed.contains(password),
+                "{conn}: the password or its first part '{cut}' survives in {scrubbed}"
+            );
+        }
     }
 
     #[test]
