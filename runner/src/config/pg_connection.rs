@@ -174,7 +174,8 @@ fn uri_passwords(rest: &str, found: &mut Vec<String>) {
 }
 
 /// Passwords in libpq's `key=value` words (`password=s3cret`, `password = 'it''s'`,
-/// `password='a \' b'`): the value as written and as the client reads it.
+/// `password='a \' b'`): the value as written and as the client reads it, and the words an
+/// unquoted one with spaces was meant to go on with.
 fn keyword_passwords(conn: &str, found: &mut Vec<String>) {
     let mut chars = conn.char_indices().peekable();
     loop {
@@ -221,6 +222,15 @@ fn keyword_passwords(conn: &str, found: &mut Vec<String>) {
         if key == "password" {
             found.push(conn[start..end].to_string());
             found.push(value);
+            // `password=my secret`: what follows up to the next `key=value` word was meant as
+            // the password too; libpq's syntax ends it at the space, and lib/pq quotes the
+            // rest as a key (`missing "=" after "secret"`).
+            if !quoted {
+                let rest = conn[end..]
+                    .split_whitespace()
+                    .take_while(|word| !word.contains('='));
+                found.extend(rest.map(str::to_string));
+            }
         }
     }
 }
@@ -313,6 +323,27 @@ mod tests {
                 "{conn}: the password or its first part '{cut}' survives in {scrubbed}"
             );
         }
+    }
+
+    /// An unquoted password with a space is cut there by libpq's syntax; lib/pq then reads
+    /// the rest as the next key and quotes it in its error.
+    #[test]
+    fn the_rest_of_an_unquoted_password_with_spaces_is_a_secret_too() {
+        for conn in [
+            "host=db password=my long secret dbname=tfstate",
+            "host=db password=my long secret",
+        ] {
+            let scrubbed = crate::util::scrub::Scrubber::new(secrets(conn))
+                .scrub(r#"missing "=" after "secret" in connection info string""#);
+            assert!(
+                !scrubbed.contains("secret") && !scrubbed.contains("long"),
+                "{conn}: a part of the password survives in {scrubbed}"
+            );
+        }
+        assert!(
+            !secrets("host=db password=pw dbname=tfstate").contains(&"dbname=tfstate".to_string()),
+            "the next key=value word is not part of the password"
+        );
     }
 
     #[test]
