@@ -29,7 +29,7 @@ use crate::terraform::init;
 use crate::terraform::process::{Finished, Terraform};
 use crate::terraform::remote::StateDoc;
 use crate::util::console::errln;
-use crate::util::outcome::{IoContext, usage};
+use crate::util::outcome::{IoContext, one_line, usage};
 use crate::util::{atomic, regular, tfstate};
 
 /// The remote state of one command: terraform, the state directory and the backend.
@@ -323,9 +323,4 @@ fn conflict(path: &Path, remote: &str, untracked: &[(&str, &str)], tracked: usiz
         path = path.display(),
         dir = dir.display(),
     )
-}
-
-/// terraform's multi-line diagnostic as one line (the runner's errors are one line).
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
