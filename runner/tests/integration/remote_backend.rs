@@ -58,6 +58,13 @@ impl Pg {
         std::fs::read_to_string(&self.remote).ok()
     }
 
+    /// The regular backups' contents, oldest first.
+    fn backed_up(&self) -> Result<Vec<String>> {
+        let backups = self.sb.backups(Kind::Regular);
+        let read = backups.iter().map(std::fs::read_to_string);
+        Ok(read.collect::<std::io::Result<_>>()?)
+    }
+
     /// Fails if the password is in `text`.
     fn assert_no_password(&self, text: &str, place: &str) -> Result<()> {
         test_support::output::assert_no_secrets(&[PASSWORD], text, place)
@@ -506,12 +513,7 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         Some(state_json(2, &[("ci", "k1")]).as_str()),
         "restored"
     );
-    let saved: Vec<String> = pg
-        .sb
-        .backups(Kind::Regular)
-        .iter()
-        .map(|b| std::fs::read_to_string(b).unwrap())
-        .collect();
+    let saved = pg.backed_up()?;
     assert!(
         saved.contains(&state_json(3, &[("other", "k9")])),
         "the replaced remote state is backed up"
@@ -546,12 +548,7 @@ fn restore_state_never_prunes_the_backup_it_pushes() -> Result<()> {
         Some(state_json(2, &[("ci", "k1")]).as_str()),
         "the backup was pushed"
     );
-    let saved: Vec<String> = pg
-        .sb
-        .backups(Kind::Regular)
-        .iter()
-        .map(|b| std::fs::read_to_string(b).unwrap())
-        .collect();
+    let saved = pg.backed_up()?;
     assert_eq!(
         saved,
         [state_json(3, &[("other", "k9")])],
