@@ -145,7 +145,7 @@ fn restore_remote(
         outln!(
             "{} already equals {} (lineage {}, serial {}); nothing to do",
             remote.describe(),
-            source.display(),
+            regular::shown(&source),
             wanted.lineage,
             wanted.serial
         );
@@ -159,8 +159,12 @@ fn restore_remote(
         }
         false => None,
     };
-    remote.push(place, &source, force)?;
-    outln!("restored {} to {}", source.display(), remote.describe());
+    remote.push_state(place, &wanted.bytes, &source, force)?;
+    outln!(
+        "restored {} to {}",
+        regular::shown(&source),
+        remote.describe()
+    );
     remote.refresh_snapshot(place);
     prune_after_restore(opts, saved.as_deref())?;
     Ok(Outcome::Success)

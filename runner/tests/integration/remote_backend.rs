@@ -503,9 +503,10 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         .into_iter()
         .rfind(|c| c.args.starts_with("state push"))
         .expect("a push");
+    let copy = format!("{}/.restore-state.tmp-", pg.sb.state_dir.display());
     assert!(
-        push.args.contains(" -force ") && push.args.ends_with(backup.to_str().unwrap()),
-        "{}",
+        push.args.contains(" -force ") && push.args.contains(&copy),
+        "-force, and the private copy of the backup: {}",
         push.args
     );
     assert_eq!(
@@ -524,6 +525,37 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         .runner(&["restore-state", "--force"], &[])?
         .expect(2, "local state")?;
     out.assert_stderr("restore-state --force only applies to a remote state backend");
+    Ok(())
+}
+
+/// A state handed over open (`restore-state /dev/fd/N`, as for local state) reaches the remote
+/// state too: terraform, which inherits no descriptor of ours, pushes a private copy of the very
+/// bytes that were validated.
+#[test]
+fn restore_state_pushes_a_state_handed_over_open() -> Result<()> {
+    let pg = Pg::new()?;
+    let state = pg.sb.saved_state(2, &[("ci", "k1")])?;
+    pg.run(&["apply"], &[("TF_FAKE_STATE", &state)])?
+        .expect(0, "apply")?;
+    let old = pg.sb.file("old.tfstate", &state_json(1, &[("a", "kA")]))?;
+    let file = std::fs::File::open(&old)?;
+    let named = crate::descriptors::handed_over(&file)?;
+    let out = pg
+        .run(&["restore-state", "--force", &named], &[])?
+        .expect(0, "restore-state from a descriptor")?;
+    assert_eq!(
+        pg.remote().as_deref(),
+        Some(state_json(1, &[("a", "kA")]).as_str()),
+        "the state behind the descriptor was pushed"
+    );
+    out.assert_stdout(&format!("restored {named} ({old}) to the pg state"));
+    let left: Vec<String> = std::fs::read_dir(&pg.sb.state_dir)?
+        .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
+    assert!(
+        !left.iter().any(|name| name.contains("restore")),
+        "the copy pushed is gone: {left:?}"
+    );
     Ok(())
 }
 
