@@ -5,15 +5,17 @@
 //! modules its `mod.rs` declares before it (`tests/integration/layers.rs` keeps this rule):
 //!
 //! 0. [`util`]: terminal output that never panics, exit codes and error wording, the
-//!    hand-declared libc calls, timestamps, secret scrubbing, signals, atomic file writes, the
-//!    terraform.tfstate reader;
-//! 1. [`config`]: the state directory's file names, the parsed options, the credentials;
+//!    hand-declared libc calls, timestamps, SHA-1, secret scrubbing, signals, reading only
+//!    regular files within a limit, atomic file writes, the terraform.tfstate reader;
+//! 1. [`config`]: the state directory's file names, the parsed options, the credentials and
+//!    the pg connection string (`EnvironmentFile=` syntax, sources, the secrets in them);
 //! 2. [`stores`]: the files the runner keeps: backups, the run lock, last-apply.json, the
-//!    installed config;
-//! 3. [`terraform`]: terraform's environment, its `-json` log, one terraform process, the
-//!    decision to run `init`;
-//! 4. [`commands`]: init/plan, apply/destroy, backup-state/restore-state, status (gathering
-//!    plus one renderer per format);
+//!    installed config, the snapshot of a remote state;
+//! 3. [`terraform`]: terraform's environment, the fixes added to its errors, its `-json` log,
+//!    a state document as `state pull`/`push` see it, one terraform process, the decision to
+//!    run `init`;
+//! 4. [`commands`]: init/plan, apply/destroy, backup-state/restore-state, what they share
+//!    with a remote backend, status (gathering plus one renderer per format);
 //! 5. [`cli`]: help text, parsing, dispatch.
 pub mod util;
 pub mod config;

@@ -24,11 +24,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let result = parse::parse(args, |name| std::env::var_os(name))
         .and_then(|cli| dispatch(cli.command, &cli.options));
     if let Err(err) = &result {
-        if outcome::is_usage(err) {
-            errln!("error: {err:#}");
-        } else {
-            errln!("error: {}", scrub::redact_tokens(&format!("{err:#}")));
-        }
+        // A usage error too: it may echo a key pasted where an argument goes.
+        errln!("error: {}", scrub::redact_tokens(&format!("{err:#}")));
     }
     outcome::exit_code(&result)
 }

@@ -18,6 +18,7 @@ use crate::stores::last_apply::{self, Changes, ErrorDetails, LastApply, ResultKi
 use crate::stores::lock::RunLock;
 use crate::stores::rendered::RenderedConfig;
 use crate::stores::snapshot;
+use crate::terraform::hints;
 use crate::terraform::init::Init;
 use crate::terraform::process::{Finished, Terraform};
 use crate::util::console::errln;
@@ -331,7 +332,7 @@ impl Attempt<'_> {
 /// about it. A key lives on until deleted; the policy and the DNS settings are singletons the
 /// failed run set, which the next apply declares again.
 fn orphan_remedy(address: &str) -> &'static str {
-    match address.split('.').next() {
+    match hints::resource_type(address).as_deref() {
         Some("tailscale_tailnet_key") => {
             "it exists in the tailnet but is no longer in the state; delete it in the admin \
              console (Settings → Keys)"
@@ -358,6 +359,11 @@ mod tests {
         assert!(
             orphan_remedy("tailscale_tailnet_key.ci").contains("delete it in the admin console"),
             "a key is deleted by hand"
+        );
+        assert!(
+            orphan_remedy("module.edge.tailscale_tailnet_key.ci[\"eu\"]")
+                .contains("delete it in the admin console"),
+            "a key in a module is a key too"
         );
         assert!(
             orphan_remedy("tailscale_acl.policy").contains("acl.overwriteExisting"),

@@ -88,21 +88,41 @@ pub fn restore_state(opts: &Options, file: Option<&Path>, force: bool) -> Result
         );
         return Ok(Outcome::Success);
     }
-    if let Some(current) = &current {
-        let saved = backup::save(dir, current, Kind::Regular, opts.backup_count)?;
-        outln!(
-            "backed up the current {} to {}",
-            StateDir::STATE,
-            saved.path.display()
-        );
-    }
+    let saved = match &current {
+        Some(current) => {
+            let saved = backup::create(dir, current, Kind::Regular)?;
+            outln!(
+                "backed up the current {} to {}",
+                StateDir::STATE,
+                saved.display()
+            );
+            Some(saved)
+        }
+        None => None,
+    };
     atomic::write(&state, &bytes).cannot("restore", &state)?;
     outln!(
         "restored {} to {}",
         regular::shown(&source),
         state.display()
     );
+    prune_after_restore(opts, saved.as_deref())?;
     Ok(Outcome::Success)
+}
+
+/// Prunes the regular backups once the restore is done, not when the replaced state was backed
+/// up: the backup being restored may be the oldest (or, with `--backup-count 1`, the only
+/// other) one, and pruning first would delete it before it was put back.
+fn prune_after_restore(opts: &Options, saved: Option<&Path>) -> Result<()> {
+    let pruned = backup::prune(&opts.state_dir, Kind::Regular, opts.backup_count, saved)?;
+    if !pruned.is_empty() {
+        outln!(
+            "pruned {} old backup(s), keeping {}",
+            pruned.len(),
+            opts.backup_count
+        );
+    }
+    Ok(())
 }
 
 /// With a remote backend: back up the remote state, then push `file` (or the newest backup).
@@ -125,23 +145,28 @@ fn restore_remote(
         outln!(
             "{} already equals {} (lineage {}, serial {}); nothing to do",
             remote.describe(),
-            source.display(),
+            regular::shown(&source),
             wanted.lineage,
             wanted.serial
         );
         return Ok(Outcome::Success);
     }
-    if current.holds_anything() {
-        let saved = backup::save(dir, &current.bytes, Kind::Regular, opts.backup_count)?;
-        outln!(
-            "backed up {} to {}",
-            remote.describe(),
-            saved.path.display()
-        );
-    }
-    remote.push(place, &source, force)?;
-    outln!("restored {} to {}", source.display(), remote.describe());
+    let saved = match current.holds_anything() {
+        true => {
+            let saved = backup::create(dir, &current.bytes, Kind::Regular)?;
+            outln!("backed up {} to {}", remote.describe(), saved.display());
+            Some(saved)
+        }
+        false => None,
+    };
+    remote.push_state(place, &wanted.bytes, &source, force)?;
+    outln!(
+        "restored {} to {}",
+        regular::shown(&source),
+        remote.describe()
+    );
     remote.refresh_snapshot(place);
+    prune_after_restore(opts, saved.as_deref())?;
     Ok(Outcome::Success)
 }
 
@@ -153,9 +178,12 @@ fn to_restore(dir: &StateDir, file: Option<&Path>) -> Result<(PathBuf, Vec<u8>)>
             .pop()
             .ok_or_else(|| anyhow!("{} holds no backups to restore", dir.backups().display()))?,
     };
-    let bytes = regular::STATE_COPY
-        .read(&source)
-        .cannot("read the backup", &source)?;
+    let bytes = regular::STATE_COPY.read(&source).map_err(|e| {
+        anyhow!(
+            "cannot read the state to restore {}: {e}; nothing was changed",
+            regular::shown(&source)
+        )
+    })?;
     tfstate::parse_from(&source, &bytes)
         .map_err(|invalid| anyhow!("{invalid}; nothing was changed"))?;
     Ok((source, bytes))

@@ -7,7 +7,7 @@ use crate::commands::setup;
 use crate::config::options::Options;
 use crate::terraform::init::Init;
 use crate::util::console::{errln, outln};
-use crate::util::outcome::Outcome;
+use crate::util::outcome::{Outcome, one_line};
 
 pub fn init(opts: &Options) -> Result<Outcome> {
     let lock = setup::lock(opts, "init")?;
@@ -48,7 +48,7 @@ pub fn plan(opts: &Options) -> Result<Outcome> {
         Some(2) => {
             outln!("tailscale-manager: changes pending; `tailscale-manager apply` makes them")
         }
-        _ => bail!(finished.error_message("plan")),
+        _ => bail!(one_line(&finished.error_message("plan"))),
     }
     Ok(Outcome::Success)
 }

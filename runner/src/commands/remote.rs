@@ -29,8 +29,8 @@ use crate::terraform::init;
 use crate::terraform::process::{Finished, Terraform};
 use crate::terraform::remote::StateDoc;
 use crate::util::console::errln;
-use crate::util::outcome::{IoContext, usage};
-use crate::util::{atomic, tfstate};
+use crate::util::outcome::{IoContext, one_line, usage};
+use crate::util::{atomic, regular, tfstate};
 
 /// The remote state of one command: terraform, the state directory and the backend.
 pub struct Remote<'a> {
@@ -183,8 +183,29 @@ impl<'a> Remote<'a> {
         }
     }
 
-    /// Pushes `file` (absolute) as the remote state in `place`.
-    pub fn push(&self, place: &Place, file: &Path, force: bool) -> Result<()> {
+    /// Pushes `bytes`, a state read and validated from `source`, as the remote state in
+    /// `place`. terraform pushes a private copy in the state directory, so it pushes exactly
+    /// these bytes and needs nothing of ours to read them (`source` may be a descriptor this
+    /// process inherited, `/dev/fd/N`, which terraform does not); messages name `source`.
+    pub fn push_state(
+        &self,
+        place: &Place,
+        bytes: &[u8],
+        source: &Path,
+        force: bool,
+    ) -> Result<()> {
+        let copy = PushedCopy {
+            path: self
+                .dir
+                .root()
+                .join(format!(".restore-state.tmp-{}", std::process::id())),
+        };
+        atomic::write(&copy.path, bytes).cannot("write the state to push to", &copy.path)?;
+        self.push(place, &copy.path, source, force)
+    }
+
+    /// Pushes `file` (absolute; `source` as messages name it) as the remote state in `place`.
+    fn push(&self, place: &Place, file: &Path, source: &Path, force: bool) -> Result<()> {
         let finished = self.tf.state_push(self.cwd(place), file, force)?;
         if finished.success() {
             return Ok(());
@@ -198,14 +219,14 @@ impl<'a> Remote<'a> {
                  status`, the backups in {}), then, to overwrite the remote state anyway, \
                  `tailscale-manager restore-state --force {}`",
                 self.dir.backups().display(),
-                file.display()
+                source.display()
             )
         } else {
             format!("{}nothing was changed", self.check_access())
         };
         bail!(
             "cannot push {} to {}: {message}; {fix}",
-            file.display(),
+            regular::shown(source),
             self.describe()
         )
     }
@@ -266,7 +287,7 @@ impl<'a> Remote<'a> {
             self.describe(),
             saved.display()
         );
-        self.push(&probe, &path, false)?;
+        self.push(&probe, &path, &path, false)?;
         atomic::remove(&path).cannot("remove the moved", &path)?;
         errln!(
             "moved {} ({} object(s), serial {}) to {}",
@@ -292,10 +313,22 @@ impl<'a> Remote<'a> {
         match &self.access.pg {
             Some(pg) => format!(
                 "check that PostgreSQL is up and reachable with the connection string in {}; ",
-                pg.source.path().display()
+                regular::shown(pg.source.path())
             ),
             None => String::new(),
         }
+    }
+}
+
+/// The copy of a state `push_state` hands terraform (`.<name>.tmp-<pid>`, so the next run
+/// removes it should this one be killed); removed when dropped.
+struct PushedCopy {
+    path: PathBuf,
+}
+
+impl Drop for PushedCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -323,9 +356,4 @@ fn conflict(path: &Path, remote: &str, untracked: &[(&str, &str)], tracked: usiz
         path = path.display(),
         dir = dir.display(),
     )
-}
-
-/// terraform's multi-line diagnostic as one line (the runner's errors are one line).
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

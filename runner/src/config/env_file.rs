@@ -29,6 +29,10 @@ pub struct Assignment {
     pub line: usize,
 }
 
+/// What a line that is neither an assignment nor a comment is, and the fix.
+const NOT_AN_ASSIGNMENT: &str =
+    "is not KEY=VALUE; write it as NAME=value, or begin it with # to make it a comment";
+
 /// The characters `"…"` unescapes (systemd's `SHELL_NEED_ESCAPE`).
 const DOUBLE_QUOTE_ESCAPES: [char; 4] = ['"', '\\', '`', '$'];
 
@@ -133,8 +137,7 @@ impl Parser {
         let mut key = String::new();
         loop {
             match self.peek() {
-                None => return Err(format!("line {line} is not KEY=VALUE")),
-                Some(c) if is_newline(c) => return Err(format!("line {line} is not KEY=VALUE")),
+                None | Some('\n' | '\r') => return Err(format!("line {line} {NOT_AN_ASSIGNMENT}")),
                 Some('=') => {
                     self.bump();
                     break;
@@ -154,7 +157,8 @@ impl Parser {
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_key {
             return Err(format!(
-                "line {line}: the name before '=' is not a valid variable name"
+                "line {line}: the name before '=' is not a valid variable name; use letters, digits \
+                 and _, not starting with a digit"
             ));
         }
         self.skip_blanks();
@@ -168,7 +172,8 @@ impl Parser {
                     Some(c) if is_newline(c) => self.skip_line(),
                     Some(_) => {
                         return Err(format!(
-                            "line {}: unexpected text after the closing quote",
+                            "line {}: unexpected text after the closing quote; put a comment \
+                             on a line of its own",
                             self.line
                         ));
                     }
@@ -191,14 +196,14 @@ impl Parser {
             match self.bump() {
                 None => {
                     return Err(format!(
-                        "line {line}: the quoted value has no closing quote"
+                        "line {line}: the quoted value has no closing quote; close it"
                     ));
                 }
                 Some(c) if c == quote => return Ok(value),
                 Some('\\') if quote == '"' => match self.bump() {
                     None => {
                         return Err(format!(
-                            "line {line}: the quoted value has no closing quote"
+                            "line {line}: the quoted value has no closing quote; close it"
                         ));
                     }
                     Some(c) if DOUBLE_QUOTE_ESCAPES.contains(&c) => value.push(c),
@@ -337,27 +342,32 @@ mod tests {
         let cases = [
             (
                 "A=1\ntskey-client-secret-on-its-own\n",
-                "line 2 is not KEY=VALUE",
+                "line 2 is not KEY=VALUE; write it as NAME=value, or begin it with # to make it \
+                 a comment",
             ),
             (
                 "A=\"unterminated\n",
-                "line 1: the quoted value has no closing quote",
+                "line 1: the quoted value has no closing quote; close it",
             ),
             (
                 "A='x' trailing\n",
-                "line 1: unexpected text after the closing quote",
+                "line 1: unexpected text after the closing quote; put a comment on a line of \
+                 its own",
             ),
             (
                 "A=\"x\" # a comment systemd would keep\n",
-                "line 1: unexpected text after the closing quote",
+                "line 1: unexpected text after the closing quote; put a comment on a line of \
+                 its own",
             ),
             (
                 "1A=x\n",
-                "line 1: the name before '=' is not a valid variable name",
+                "line 1: the name before '=' is not a valid variable name; use letters, digits \
+                 and _, not starting with a digit",
             ),
             (
                 "my key=x\n",
-                "line 1: the name before '=' is not a valid variable name",
+                "line 1: the name before '=' is not a valid variable name; use letters, digits \
+                 and _, not starting with a digit",
             ),
             (
                 "A=1\r\nB=secret\0x\n",

@@ -138,17 +138,30 @@ pub fn secrets(conn: &str) -> Vec<String> {
 /// Passwords in `postgresql://user:password@host/db?password=…` (after the scheme): the
 /// user-info as Go's URL parser splits it (the authority ends at the first `/`, `?` or `#`;
 /// user-info is up to its last `@`), as a person may have meant it (up to the last `@` before
-/// the query), and the `password` query parameter; each raw and percent-decoded.
+/// the query, or in the whole string), and the `password` query parameter; each raw and
+/// percent-decoded. A password holding an unencoded `/`, `?` or `#` is cut there by Go's
+/// parser, which then takes `user:start` for a host and quotes `:start` as its invalid port:
+/// that start is a secret too.
 fn uri_passwords(rest: &str, found: &mut Vec<String>) {
     let before_query = rest.split(['?', '#']).next().unwrap_or_default();
     let authority = before_query.split('/').next().unwrap_or_default();
-    for userinfo in [authority, before_query]
+    for userinfo in [authority, before_query, rest]
         .into_iter()
         .filter_map(|s| s.rsplit_once('@').map(|(userinfo, _)| userinfo))
     {
         if let Some((_, password)) = userinfo.split_once(':') {
             found.push(password.to_string());
             found.push(percent_decode(password));
+        }
+    }
+    if !authority.contains('@') && rest.contains('@') {
+        for start in [authority.split_once(':'), authority.rsplit_once(':')]
+            .into_iter()
+            .flatten()
+            .map(|(_, start)| start)
+        {
+            found.push(start.to_string());
+            found.push(percent_decode(start));
         }
     }
     let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
@@ -161,7 +174,8 @@ fn uri_passwords(rest: &str, found: &mut Vec<String>) {
 }
 
 /// Passwords in libpq's `key=value` words (`password=s3cret`, `password = 'it''s'`,
-/// `password='a \' b'`): the value as written and as the client reads it.
+/// `password='a \' b'`): the value as written and as the client reads it, and the words an
+/// unquoted one with spaces was meant to go on with.
 fn keyword_passwords(conn: &str, found: &mut Vec<String>) {
     let mut chars = conn.char_indices().peekable();
     loop {
@@ -208,6 +222,15 @@ fn keyword_passwords(conn: &str, found: &mut Vec<String>) {
         if key == "password" {
             found.push(conn[start..end].to_string());
             found.push(value);
+            // `password=my secret`: what follows up to the next `key=value` word was meant as
+            // the password too; libpq's syntax ends it at the space, and lib/pq quotes the
+            // rest as a key (`missing "=" after "secret"`).
+            if !quoted {
+                let rest = conn[end..]
+                    .split_whitespace()
+                    .take_while(|word| !word.contains('='));
+                found.extend(rest.map(str::to_string));
+            }
         }
     }
 }
@@ -265,6 +288,61 @@ mod tests {
         assert!(
             found.iter().any(|s| s == "at@sign"),
             "user-info ends at the last '@': {found:?}"
+        );
+    }
+
+    /// Go's URL parser ends the authority at the first `/`, `?` or `#`, so a password holding
+    /// one unencoded is cut there, and the error quotes the part before it as a port.
+    #[test]
+    fn no_part_of_a_password_go_cut_short_survives_its_error() {
+        for (conn, error) in [
+            (
+                "postgresql://tm:un/encoded@db/tfstate",
+                r#"parse "postgresql://tm:un/encoded@db/tfstate": invalid port ":un" after host"#,
+            ),
+            (
+                "postgresql://tm:hash#tail@db/tfstate",
+                r#"parse "postgresql://tm:hash#tail@db/tfstate": invalid port ":hash" after host"#,
+            ),
+            (
+                "postgres://tm:ask?tail@db/tfstate",
+                r#"parse "postgres://tm:ask?tail@db/tfstate": invalid port ":ask" after host"#,
+            ),
+        ] {
+            let scrubbed = crate::util::scrub::Scrubber::new(secrets(conn)).scrub(error);
+            let password = conn
+                .split_once("tm:")
+                .unwrap()
+                .1
+                .split_once("@db")
+                .unwrap()
+                .0;
+            let cut = password.split(['/', '#', '?']).next().unwrap();
+            assert!(
+                !scrubbed.contains(cut) && !scrubbed.contains(password),
+                "{conn}: the password or its first part '{cut}' survives in {scrubbed}"
+            );
+        }
+    }
+
+    /// An unquoted password with a space is cut there by libpq's syntax; lib/pq then reads
+    /// the rest as the next key and quotes it in its error.
+    #[test]
+    fn the_rest_of_an_unquoted_password_with_spaces_is_a_secret_too() {
+        for conn in [
+            "host=db password=my long secret dbname=tfstate",
+            "host=db password=my long secret",
+        ] {
+            let scrubbed = crate::util::scrub::Scrubber::new(secrets(conn))
+                .scrub(r#"missing "=" after "secret" in connection info string""#);
+            assert!(
+                !scrubbed.contains("secret") && !scrubbed.contains("long"),
+                "{conn}: a part of the password survives in {scrubbed}"
+            );
+        }
+        assert!(
+            !secrets("host=db password=pw dbname=tfstate").contains(&"dbname=tfstate".to_string()),
+            "the next key=value word is not part of the password"
         );
     }
 

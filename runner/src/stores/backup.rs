@@ -46,11 +46,6 @@ pub fn name(t: OffsetDateTime, kind: Kind) -> String {
     format!("{}{}", clock::compact_micros(t), kind.suffix())
 }
 
-/// The kind of a backup file name, or None when the name is not one of ours.
-pub fn kind_of(name: &str) -> Option<Kind> {
-    parse_name(name).map(|(_, kind)| kind)
-}
-
 /// The time and kind in a backup file name.
 fn parse_name(name: &str) -> Option<(OffsetDateTime, Kind)> {
     let (stamp, kind) = Kind::LONGEST_FIRST
@@ -67,7 +62,8 @@ pub struct Saved {
 }
 
 /// Backs up `bytes` as a new backup of `kind`, then prunes that kind to the newest `keep`,
-/// never deleting the one just made. Every command that makes a backup goes through here.
+/// never deleting the one just made. Every command that makes a backup goes through here but
+/// `restore-state`, which prunes only once the backup it restores is back in place.
 pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Saved> {
     let path = create(dir, bytes, kind)?;
     let pruned = prune(dir, kind, keep, Some(&path))?;
@@ -80,14 +76,26 @@ pub fn save(dir: &StateDir, bytes: &[u8], kind: Kind, keep: usize) -> Result<Sav
 pub fn create(dir: &StateDir, bytes: &[u8], kind: Kind) -> Result<PathBuf> {
     let backups = dir.backups();
     atomic::private_dir(&backups).cannot("create", &backups)?;
-    let newest = all(dir)?.into_iter().map(|(t, _, _)| t).max();
-    let mut t = match newest {
-        Some(newest) => clock::now().max(newest + time::Duration::microseconds(1)),
+    let newest = all(dir)?.into_iter().max_by_key(|(t, _, _)| *t);
+    // A name in year 9999 (a clock that was that far off) leaves no later name to take.
+    let after = |t: OffsetDateTime, last: &Path| {
+        t.checked_add(time::Duration::microseconds(1))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "cannot name a backup after {}: no later time can be written in a backup's \
+                 name; move that file out of {}",
+                    last.display(),
+                    backups.display()
+                )
+            })
+    };
+    let mut t = match &newest {
+        Some((newest, _, last)) => clock::now().max(after(*newest, last)?),
         None => clock::now(),
     };
     let mut path = backups.join(name(t, kind));
     while path.exists() {
-        t += time::Duration::microseconds(1);
+        t = after(t, &path)?;
         path = backups.join(name(t, kind));
     }
     atomic::write(&path, bytes).cannot("write the backup", &path)?;
@@ -152,6 +160,11 @@ pub fn prune(
 mod tests {
     use super::*;
 
+    /// The kind of a backup file name, or None when the name is not one of ours.
+    fn kind_of(name: &str) -> Option<Kind> {
+        parse_name(name).map(|(_, kind)| kind)
+    }
+
     fn touch(state_dir: &StateDir, name: &str) -> PathBuf {
         let dir = state_dir.backups();
         std::fs::create_dir_all(&dir).unwrap();
@@ -204,6 +217,24 @@ mod tests {
                 "{foreign} is not one of our backups"
             );
         }
+    }
+
+    #[test]
+    fn a_backup_named_at_the_end_of_time_is_an_error_not_a_panic() -> Result<()> {
+        let (_temp, state) = StateDir::temporary()?;
+        let last = touch(&state, "99991231T235959999999Z.failed.tfstate");
+        let err = create(&state, b"{}", Kind::Regular).expect_err("no later name exists");
+        assert_eq!(
+            format!("{err:#}"),
+            format!(
+                "cannot name a backup after {}: no later time can be written in a backup's \
+                 name; move that file out of {}",
+                last.display(),
+                state.backups().display()
+            ),
+            "names the file in the way and the fix"
+        );
+        Ok(())
     }
 
     #[test]

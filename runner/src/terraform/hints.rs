@@ -70,7 +70,7 @@ pub fn fix(address: Option<&str>, summary: &str, detail: &str) -> Option<String>
 
 /// `tailscale_acl` or `data.tailscale_devices` from a resource address, module path and
 /// instance key removed (`module.m["a.b"].data.tailscale_devices.all` → `data.tailscale_devices`).
-fn resource_type(address: &str) -> Option<String> {
+pub fn resource_type(address: &str) -> Option<String> {
     let mut rest = address;
     while let Some(module) = rest.strip_prefix("module.") {
         rest = &module[step_end(module)?..];

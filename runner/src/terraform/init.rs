@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::config::layout::StateDir;
 use crate::terraform::process::{Finished, Terraform};
 use crate::util::console::errln;
-use crate::util::outcome::IoContext;
+use crate::util::outcome::{IoContext, one_line};
 use crate::util::{atomic, regular};
 
 /// What `init` depends on: the terraform binary (resolved path, size, mtime) and the config's
@@ -123,7 +123,7 @@ pub fn init_in(tf: &Terraform, cwd: &Path) -> Result<()> {
         if finished.success() {
             return Ok(());
         }
-        let message = finished.error_message("init");
+        let message = one_line(&finished.error_message("init"));
         if !lost_setup_race(&message) || tries == CONCURRENT_SETUP_RETRIES {
             bail!(message);
         }

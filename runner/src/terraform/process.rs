@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 use crate::config::credentials::Credentials;
 use crate::config::layout::StateDir;
@@ -30,7 +30,7 @@ use crate::stores::lock::{RunLock, Shared};
 use crate::terraform::environment::{self, FIX_BINARY, RemoteAccess};
 use crate::terraform::json_log::{Feed, JsonLog, mentions_init};
 use crate::util::console::{errln, outln};
-use crate::util::outcome::IoContext;
+use crate::util::outcome::{IoContext, usage};
 use crate::util::scrub::Scrubber;
 use crate::util::{atomic, regular, signals};
 
@@ -307,11 +307,20 @@ impl Terraform {
             // documentation).
             command.pre_exec(move || record.apply());
         }
+        // A binary that cannot be started is a configuration error, as one that is missing.
         let mut child = command.stdout(stdout).stderr(stderr).spawn().map_err(|e| {
-            anyhow!(
-                "cannot run {}: {e}; {FIX_BINARY} to an executable terraform or tofu binary",
+            let why = match e.kind() {
+                // `locate` found the file: exec's ENOENT is about what it needs to start.
+                ErrorKind::NotFound => {
+                    ": the file is there, so its interpreter (its #! line) \
+                                      or dynamic loader is missing"
+                }
+                _ => "",
+            };
+            usage(format!(
+                "cannot run {}: {e}{why}; {FIX_BINARY} to an executable terraform or tofu binary",
                 self.bin.display()
-            )
+            ))
         })?;
         signals::set_child(Some(child.id()));
         let mut finished = Finished {

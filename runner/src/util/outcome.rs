@@ -78,6 +78,11 @@ pub fn exit_code(result: &anyhow::Result<Outcome>) -> ExitCode {
     }
 }
 
+/// terraform's multi-line diagnostic as one line: the runner's errors are one line.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The one wording of a failed file operation: `cannot <verb> <path>: <cause>`. The caller
 /// names what it was doing (`.cannot("install the config as", &target)`); the OS error is the
 /// cause. A fix, where there is one, goes after a `; `.

@@ -189,7 +189,7 @@ impl Rule {
 }
 
 /// The descriptor a path `/dev/fd/N` or `/proc/self/fd/N` names (see the module documentation).
-pub fn inherited_descriptor(path: &Path) -> Option<i32> {
+fn inherited_descriptor(path: &Path) -> Option<i32> {
     let path = path.to_str()?;
     let number = path
         .strip_prefix("/dev/fd/")

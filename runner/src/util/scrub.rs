@@ -39,8 +39,9 @@ impl Scrubber {
     }
 }
 
-/// `text` as it appears between the quotes of Go's `%q` (`json`: of Go's JSON encoder, which
-/// also escapes `<`, `>` and `&`).
+/// `text` as it appears between the quotes of Go's `%q` (`strconv.Quote`) or, with `json`,
+/// of Go's JSON encoder (Go 1.22 and later), as far as ASCII goes: the two escape control
+/// characters differently, and JSON also escapes `<`, `>`, `&`, U+2028 and U+2029.
 fn go_quoted(text: &str, json: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -50,8 +51,15 @@ fn go_quoted(text: &str, json: bool) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' if json => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{7}' if !json => out.push_str("\\a"),
+            '\u{b}' if !json => out.push_str("\\v"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' if json => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            '\0'..='\u{1f}' if json => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\0'..='\u{1f}' | '\u{7f}' if !json => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -146,6 +154,21 @@ mod tests {
             s.scrub(r#"{"detail":"u:p\"a\u003c\u0026\u003e\\s@h"}"#),
             r#"{"detail":"u:[REDACTED]@h"}"#,
             "JSON"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_matched_as_go_escapes_them() {
+        let s = Scrubber::new(["a\u{1}b\u{8}c\u{7f}d".to_string()]);
+        assert_eq!(
+            s.scrub(r#"%q: "a\x01b\bc\x7fd""#),
+            r#"%q: "[REDACTED]""#,
+            "strconv.Quote writes \\x01, \\b and \\x7f"
+        );
+        assert_eq!(
+            s.scrub("{\"detail\":\"a\\u0001b\\bc\u{7f}d\"}"),
+            r#"{"detail":"[REDACTED]"}"#,
+            "encoding/json writes \\u0001 and \\b, DEL unescaped"
         );
     }
 

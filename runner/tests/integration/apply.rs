@@ -363,8 +363,21 @@ fn init_command_installs_and_initialises_without_credentials() -> Result<()> {
         .runner(&["init"], &[("TF_FAKE_INIT_EXIT", "1")])?
         .expect(1, "a failed init")?;
     out.assert_stderr(
-        "error: terraform init exited with status 1: Failed to query available provider packages",
+        "error: terraform init exited with status 1: Failed to query available provider packages \
+         Could not retrieve the list of available versions\n",
     );
+    let errors = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .count();
+    assert_eq!(
+        out.stderr.lines().last().map(|l| l.starts_with("error:")),
+        Some(true),
+        "the error is the last line, whole: {}",
+        out.stderr
+    );
+    assert_eq!(errors, 1, "one error line: {}", out.stderr);
     Ok(())
 }
 

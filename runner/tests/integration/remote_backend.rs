@@ -58,6 +58,13 @@ impl Pg {
         std::fs::read_to_string(&self.remote).ok()
     }
 
+    /// The regular backups' contents, oldest first.
+    fn backed_up(&self) -> Result<Vec<String>> {
+        let backups = self.sb.backups(Kind::Regular);
+        let read = backups.iter().map(std::fs::read_to_string);
+        Ok(read.collect::<std::io::Result<_>>()?)
+    }
+
     /// Fails if the password is in `text`.
     fn assert_no_password(&self, text: &str, place: &str) -> Result<()> {
         test_support::output::assert_no_secrets(&[PASSWORD], text, place)
@@ -433,6 +440,27 @@ fn an_unreachable_database_is_one_line_without_the_password() -> Result<()> {
     Ok(())
 }
 
+/// The NixOS wrapper hands the connection string over as /dev/fd/N: what to check names the
+/// file behind it, as every other message about it does.
+#[test]
+fn an_unreachable_database_names_the_file_behind_a_handed_over_descriptor() -> Result<()> {
+    let pg = Pg::new()?;
+    let file = std::fs::File::open(&pg.conn_file)?;
+    let named = crate::descriptors::handed_over(&file)?;
+    let out = pg
+        .run(
+            &["apply", "--pg-connection-file", &named],
+            &[("TF_FAKE_PULL_EXIT", "1")],
+        )?
+        .expect(1, "the database is down")?;
+    out.assert_stderr(&format!(
+        "check that PostgreSQL is up and reachable with the connection string in {named} ({}); \
+         nothing was changed",
+        pg.conn_file
+    ));
+    Ok(())
+}
+
 #[test]
 fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
     let pg = Pg::new()?;
@@ -475,9 +503,10 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         .into_iter()
         .rfind(|c| c.args.starts_with("state push"))
         .expect("a push");
+    let copy = format!("{}/.restore-state.tmp-", pg.sb.state_dir.display());
     assert!(
-        push.args.contains(" -force ") && push.args.ends_with(backup.to_str().unwrap()),
-        "{}",
+        push.args.contains(" -force ") && push.args.contains(&copy),
+        "-force, and the private copy of the backup: {}",
         push.args
     );
     assert_eq!(
@@ -485,12 +514,7 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         Some(state_json(2, &[("ci", "k1")]).as_str()),
         "restored"
     );
-    let saved: Vec<String> = pg
-        .sb
-        .backups(Kind::Regular)
-        .iter()
-        .map(|b| std::fs::read_to_string(b).unwrap())
-        .collect();
+    let saved = pg.backed_up()?;
     assert!(
         saved.contains(&state_json(3, &[("other", "k9")])),
         "the replaced remote state is backed up"
@@ -501,6 +525,67 @@ fn restore_state_pushes_a_backup_and_explains_a_refusal() -> Result<()> {
         .runner(&["restore-state", "--force"], &[])?
         .expect(2, "local state")?;
     out.assert_stderr("restore-state --force only applies to a remote state backend");
+    Ok(())
+}
+
+/// A state handed over open (`restore-state /dev/fd/N`, as for local state) reaches the remote
+/// state too: terraform, which inherits no descriptor of ours, pushes a private copy of the very
+/// bytes that were validated.
+#[test]
+fn restore_state_pushes_a_state_handed_over_open() -> Result<()> {
+    let pg = Pg::new()?;
+    let state = pg.sb.saved_state(2, &[("ci", "k1")])?;
+    pg.run(&["apply"], &[("TF_FAKE_STATE", &state)])?
+        .expect(0, "apply")?;
+    let old = pg.sb.file("old.tfstate", &state_json(1, &[("a", "kA")]))?;
+    let file = std::fs::File::open(&old)?;
+    let named = crate::descriptors::handed_over(&file)?;
+    let out = pg
+        .run(&["restore-state", "--force", &named], &[])?
+        .expect(0, "restore-state from a descriptor")?;
+    assert_eq!(
+        pg.remote().as_deref(),
+        Some(state_json(1, &[("a", "kA")]).as_str()),
+        "the state behind the descriptor was pushed"
+    );
+    out.assert_stdout(&format!("restored {named} ({old}) to the pg state"));
+    let left: Vec<String> = std::fs::read_dir(&pg.sb.state_dir)?
+        .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()?;
+    assert!(
+        !left.iter().any(|name| name.contains("restore")),
+        "the copy pushed is gone: {left:?}"
+    );
+    Ok(())
+}
+
+/// With `--backup-count 1`, the backup of the remote state that restore-state replaces would
+/// push out the very backup being restored: pruning waits until the push succeeded.
+#[test]
+fn restore_state_never_prunes_the_backup_it_pushes() -> Result<()> {
+    let pg = Pg::new()?;
+    let state = pg.sb.saved_state(2, &[("ci", "k1")])?;
+    pg.run(
+        &["apply", "--backup-count", "1"],
+        &[("TF_FAKE_STATE", &state)],
+    )?
+    .expect(0, "apply")?;
+    pg.run(&["backup-state", "--backup-count", "1"], &[])?
+        .expect(0, "backup-state pulls")?;
+    std::fs::write(&pg.remote, state_json(3, &[("other", "k9")]))?;
+    pg.run(&["restore-state", "--backup-count", "1"], &[])?
+        .expect(0, "the newest backup is pushed although only one is kept")?;
+    assert_eq!(
+        pg.remote().as_deref(),
+        Some(state_json(2, &[("ci", "k1")]).as_str()),
+        "the backup was pushed"
+    );
+    let saved = pg.backed_up()?;
+    assert_eq!(
+        saved,
+        [state_json(3, &[("other", "k9")])],
+        "one backup kept: the replaced remote state"
+    );
     Ok(())
 }
 

@@ -103,7 +103,8 @@ fn fifos_where_files_belong_are_refused_without_blocking() -> Result<()> {
             &["restore-state", "/dev/null"],
             Path::new("/dev/null"),
             1,
-            "cannot read the backup /dev/null: it is a character device, not a regular file"
+            "cannot read the state to restore /dev/null: it is a character device, not a regular \
+             file; nothing was changed"
                 .to_string(),
         ),
     ];
@@ -134,7 +135,7 @@ fn fifos_where_files_belong_are_refused_without_blocking() -> Result<()> {
     let out = run(&sb, &["restore-state", restore.to_str().unwrap()], &[])?
         .expect(1, "restore-state FIFO")?;
     out.assert_stderr(&format!(
-        "cannot read the backup {}: {fifo}",
+        "cannot read the state to restore {}: {fifo}; nothing was changed",
         restore.display()
     ));
 

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config::layout::StateDir;
+use crate::stores::rendered::Backend;
 use crate::util::outcome::IoContext as _;
 use crate::util::tfstate::{KEY_TYPE, KeyFile};
 use crate::util::{regular, sha1};
@@ -195,8 +196,9 @@ impl Inspector<'_> {
 /// The installed main.tf.json's key files: `local_sensitive_file.<name>` whose content is
 /// exactly `${tailscale_tailnet_key.<name>.key}` (what the module renders), by key address.
 /// An unreadable or unexpected config declares none (status reports the config elsewhere).
-/// `remote` is true when the config names a `terraform.backend`: the state is then not the
-/// local terraform.tfstate, which therefore cannot tell which files are untracked.
+/// `remote` is true when the config keeps the state in a remote backend (as apply decides it,
+/// `stores/rendered.rs`): terraform.tfstate is then not the state, so it cannot tell which
+/// files are untracked.
 struct Declared {
     files: HashMap<String, String>,
     remote: bool,
@@ -206,11 +208,7 @@ fn declared(dir: &StateDir) -> Declared {
     #[derive(Deserialize)]
     struct Config {
         resource: Option<Resources>,
-        terraform: Option<Terraform>,
-    }
-    #[derive(Deserialize)]
-    struct Terraform {
-        backend: Option<serde::de::IgnoredAny>,
+        terraform: Option<serde_json::Value>,
     }
     #[derive(Deserialize)]
     struct Resources {
@@ -231,7 +229,10 @@ fn declared(dir: &StateDir) -> Declared {
     let Ok(config) = serde_json::from_slice::<Config>(&bytes) else {
         return none;
     };
-    let remote = config.terraform.is_some_and(|t| t.backend.is_some());
+    let remote = config.terraform.is_some_and(|terraform| {
+        let only_terraform = serde_json::json!({ "terraform": terraform });
+        Backend::of(&only_terraform).remote_kind().is_some()
+    });
     let Some(Resources {
         local_sensitive_file: Some(files),
     }) = config.resource
@@ -407,6 +408,37 @@ mod tests {
             1,
             "the same config with local state"
         );
+        // Where the state is, as apply decides it (stores/rendered.rs's Backend): the local
+        // backend keeps terraform.tfstate, a list of terraform blocks is one block.
+        for (terraform, remote) in [
+            (serde_json::json!({"backend": {"local": {}}}), false),
+            (serde_json::json!([{"backend": {"pg": {}}}]), true),
+        ] {
+            let mut config = config_with_file(&path);
+            config["terraform"] = terraform.clone();
+            std::fs::write(dir.config(), config.to_string()).unwrap();
+            let (checked, _, _) = run(&dir, &[], &[]);
+            assert_eq!(
+                checked.untracked.is_empty(),
+                remote,
+                "terraform {terraform}: the state is {}",
+                if remote {
+                    "remote"
+                } else {
+                    "terraform.tfstate"
+                }
+            );
+        }
+    }
+
+    /// A config that declares `path` as the key file of `tailscale_tailnet_key.ci`.
+    fn config_with_file(path: &std::path::Path) -> serde_json::Value {
+        serde_json::json!({
+            "resource": {"local_sensitive_file": {"ci": {
+                "filename": path.display().to_string(),
+                "content": "${tailscale_tailnet_key.ci.key}"
+            }}}
+        })
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub fn assert_no_secrets<S: AsRef<str>>(secrets: &[S], text: &str, place: &str) 
         if text.contains(secret) {
             bail!(
                 "{place} leaks a secret ({}…):\n{}",
-                &secret[..secret.len().min(8)],
+                secret.chars().take(8).collect::<String>(),
                 text.replace(secret, "<SECRET>")
             );
         }
@@ -142,6 +142,12 @@ mod tests {
         assert!(text.starts_with("log leaks a secret (tskey-au…)"), "{text}");
         assert!(!text.contains("very-secret"), "{text}");
         assert!(assert_no_secrets(&["x-secret"], "clean", "log").is_ok());
+        let err = assert_no_secrets(&["pääää-secret"], "a pääää-secret", "log")
+            .expect_err("a multibyte secret is in the text");
+        assert!(
+            format!("{err:#}").starts_with("log leaks a secret (pääää-se…)"),
+            "cut on a character boundary: {err:#}"
+        );
     }
 
     #[test]
