@@ -62,7 +62,7 @@ pub enum StatusFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnFailure {
-    /// Put the pre-run state back (what the original tool, tailscale-manager 0.5.3, did);
+    /// Put the pre-run state back (what the original tool, tailscale-manager 0.3.0, did);
     /// list what that orphans.
     Restore,
     /// Keep the state terraform wrote: it records what really exists.

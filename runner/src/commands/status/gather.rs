@@ -100,7 +100,7 @@ impl Devices {
 pub struct KeyStatus {
     #[serde(flatten)]
     pub key: Key,
-    /// Equals `invalid` (kept from the original tool's schema, tailscale-manager 0.5.3).
+    /// Equals `invalid` (kept from the original tool's schema, tailscale-manager 0.3.0).
     pub revoked: bool,
     /// `expires_at` has passed.
     pub expired: bool,
