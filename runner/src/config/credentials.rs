@@ -56,11 +56,8 @@ pub fn source(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> O
     if let Some(file) = flag {
         return Some(Source::File(file.to_path_buf()));
     }
-    if let Some(dir) = env("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
-        let path = Path::new(&dir).join(SYSTEMD_CREDENTIAL);
-        if path.exists() {
-            return Some(Source::SystemdCredential(path));
-        }
+    if let Some(path) = systemd_credential(SYSTEMD_CREDENTIAL, env) {
+        return Some(Source::SystemdCredential(path));
     }
     let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
     (set(CLIENT_ID) || set(CLIENT_SECRET)).then_some(Source::Environment)
@@ -132,6 +129,13 @@ fn from_file(path: &Path) -> Result<(String, String)> {
         ))),
     };
     Ok((get(CLIENT_ID)?, get(CLIENT_SECRET)?))
+}
+
+/// `$CREDENTIALS_DIRECTORY/<name>` when systemd's `LoadCredential=<name>:…` provided it.
+pub fn systemd_credential(name: &str, env: &impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let dir = env("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty())?;
+    let path = Path::new(&dir).join(name);
+    path.exists().then_some(path)
 }
 
 #[cfg(test)]

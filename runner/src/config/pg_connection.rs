@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::config::credentials;
 use crate::util::outcome::usage;
 use crate::util::regular;
 
@@ -73,9 +74,7 @@ pub fn source(flag: Option<&Path>, env: &impl Fn(&str) -> Option<OsString>) -> O
     if let Some(file) = flag {
         return Some(Source::File(file.to_path_buf()));
     }
-    let dir = env("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty())?;
-    let path = Path::new(&dir).join(SYSTEMD_CREDENTIAL);
-    path.exists().then_some(Source::SystemdCredential(path))
+    credentials::systemd_credential(SYSTEMD_CREDENTIAL, env).map(Source::SystemdCredential)
 }
 
 /// Reads the connection string from the first source that exists.
