@@ -139,9 +139,13 @@ impl<'a> Remote<'a> {
                 self.check_access()
             );
         }
-        let bytes = pull
-            .stdout
-            .ok_or_else(|| anyhow!("{} is larger than a state may be", self.describe()))?;
+        let bytes = pull.stdout.ok_or_else(|| {
+            anyhow!(
+                "{} is larger than a state may be (256 MiB); nothing was changed: check \
+                     what the workspace holds with `terraform state list`",
+                self.describe()
+            )
+        })?;
         StateDoc::parse(bytes).map_err(|e| {
             anyhow!(
                 "`terraform state pull` printed no state for {} ({e}); nothing was changed",
