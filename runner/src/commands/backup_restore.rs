@@ -151,13 +151,12 @@ fn restore_remote(
         );
         return Ok(Outcome::Success);
     }
-    let saved = match current.holds_anything() {
-        true => {
-            let saved = backup::create(dir, &current.bytes, Kind::Regular)?;
-            outln!("backed up {} to {}", remote.describe(), saved.display());
-            Some(saved)
-        }
-        false => None,
+    let saved = if current.holds_anything() {
+        let saved = backup::create(dir, &current.bytes, Kind::Regular)?;
+        outln!("backed up {} to {}", remote.describe(), saved.display());
+        Some(saved)
+    } else {
+        None
     };
     remote.push_state(place, &wanted.bytes, &source, force)?;
     outln!(
