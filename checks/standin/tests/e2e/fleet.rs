@@ -193,12 +193,13 @@ fn p4_a_killed_host_releases_the_state_lock_and_the_others_proceed() -> Result<(
             "a host waits for the state lock while another applies"
         );
     }
-    fleet.world.tailnet_do(&["slow-create", "0"])?;
     // The whole host dies at once (runner, terraform, provider), as systemd's final SIGKILL
     // does: the connection closes, and PostgreSQL releases its advisory lock with it.
     kill_tree(killed.id());
     let run = killed.finish()?;
     ensure!(run.code.is_none(), "the runner died of the signal: {run:?}");
+    // Only now: turning the knob off releases a create in flight, which a's was until the kill.
+    fleet.world.tailnet_do(&["slow-create", "0"])?;
     for run in waiting {
         let out = run.finish_within(Duration::from_secs(60))?;
         ensure!(
