@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tf_provider::DynamicProvider;
+
+use crate::sim::SimFile;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
@@ -47,8 +49,29 @@ impl<S: tracing::Subscriber> Layer<S> for StopProviderWatch {
         }
         let mut uri = Uri(false);
         attrs.record(&mut uri);
-        if uri.0 {
-            STOP_REQUESTED.store(true, Ordering::SeqCst);
+        if uri.0 && !STOP_REQUESTED.swap(true, Ordering::SeqCst) {
+            record_stop();
+        }
+    }
+}
+
+/// Records the first StopProvider as the event `stop_provider` in the simulated tailnet that
+/// TAILSCALE_BASE_URL names, if any: tests see that terraform was interrupted (and has told its
+/// plugins) before they let a create they hold in flight answer.
+fn record_stop() {
+    let Some(url) = std::env::var_os("TAILSCALE_BASE_URL") else {
+        return;
+    };
+    if let Ok(file) = SimFile::from_base_url(&url.to_string_lossy()) {
+        let recorded = file.update(|tailnet| {
+            tailnet.record("stop_provider", None, None);
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            eprintln!(
+                "cannot record StopProvider in {}: {e:#}",
+                file.path().display()
+            );
         }
     }
 }

@@ -115,7 +115,8 @@ pub struct Faults {
     /// The API message of those failures, shown as `<message> (<status>)`.
     pub fail_message: String,
     pub fail_status: u16,
-    /// Sleep this long inside every create (0: no sleep).
+    /// Sleep this long inside every create (0: no sleep; setting it to 0 also ends the sleeps of
+    /// the creates in flight).
     pub create_delay_seconds: u64,
     /// Whether the key exists in the tailnet before or after that sleep.
     pub create_commit: CommitPoint,

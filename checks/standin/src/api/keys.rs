@@ -1,6 +1,6 @@
 //! Auth keys: `…/keys[/{id}]` (tailscale-client-go-v2 v2.9.0 keys.go), scope `auth_keys`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -116,7 +116,7 @@ impl Client {
                 tailnet.faults.create_commit,
             ))
         })?;
-        let sleep = || std::thread::sleep(Duration::from_secs(delay));
+        let sleep = || self.hold(Duration::from_secs(delay));
         if delay > 0 && commit == CommitPoint::AfterSleep {
             sleep();
         }
@@ -134,6 +134,27 @@ impl Client {
             sleep();
         }
         Ok(info)
+    }
+
+    /// A slow create's sleep: `delay`, or until the knob is turned off (`slow-create 0`), which
+    /// releases the creates sleeping now. A test holds a create in flight for as long as it
+    /// needs (until terraform was interrupted, say) and then lets it go, instead of guessing
+    /// how long to hold it.
+    fn hold(&self, delay: Duration) {
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            let released = self
+                .file
+                .as_ref()
+                .ok()
+                .and_then(|file| file.read().ok())
+                .is_some_and(|tailnet| tailnet.faults.create_delay_seconds == 0);
+            if released {
+                return;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            std::thread::sleep(Duration::from_millis(50).min(left));
+        }
     }
 
     fn check_tags(&self, tailnet: &Tailnet, requested: &[String]) -> Result<(), ApiError> {

@@ -429,6 +429,15 @@ impl World {
         Ok(())
     }
 
+    /// Lets the creates held in flight (`slow-create`) answer once terraform has been
+    /// interrupted: the stand-in records terraform's StopProvider as `stop_provider`.
+    pub fn release_creates_once_interrupted(&self) -> Result<()> {
+        wait_until("terraform to stop its providers (StopProvider)", || {
+            Ok(self.tailnet()?.count("stop_provider") >= 1)
+        })?;
+        self.tailnet_do(&["slow-create", "0"])
+    }
+
     /// Waits until the simulated tailnet has seen `count` create attempts reach the API.
     pub fn wait_for_creates_started(&self, count: usize) -> Result<()> {
         wait_until("a create to start", || {

@@ -11,7 +11,7 @@ use tailscale_manager::stores::backup::Kind;
 use test_support::files;
 use test_support::process::kill_tree;
 
-use crate::common::{assert_no_secrets, assert_secrets_confined_at, seed_key};
+use crate::common::{assert_no_secrets, assert_secrets_confined_at, seed_key, wait_until};
 use crate::pg::{Fleet, Host, key_ids, local_config, pg_config};
 
 /// The pg config with these keys (name → resource body).
@@ -174,19 +174,32 @@ fn p4_a_killed_host_releases_the_state_lock_and_the_others_proceed() -> Result<(
         hosts[1].spawn(&["apply", "--lock-timeout", "90"])?,
         hosts[2].spawn(&["apply", "--lock-timeout", "90"])?,
     ];
-    std::thread::sleep(Duration::from_secs(3));
+    // Both have been refused the lock once at least: terraform's pg backend tries
+    // `pg_try_advisory_lock` (internal/backend/remote-state/pg/client.go, `Lock`, terraform
+    // v1.11.4) and retries within --lock-timeout; a's connection read the state after it.
+    wait_until("b and c to be refused the state lock", || {
+        let refused = fleet.pg.query(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = 'tfstate' AND query LIKE '%pg_try_advisory_lock%'",
+        )?;
+        Ok(refused
+            .parse::<u32>()
+            .with_context(|| format!("a count: {refused:?}"))?
+            >= 2)
+    })?;
     for run in &waiting {
         ensure!(
             alive(run.id()),
             "a host waits for the state lock while another applies"
         );
     }
-    fleet.world.tailnet_do(&["slow-create", "0"])?;
     // The whole host dies at once (runner, terraform, provider), as systemd's final SIGKILL
     // does: the connection closes, and PostgreSQL releases its advisory lock with it.
     kill_tree(killed.id());
     let run = killed.finish()?;
     ensure!(run.code.is_none(), "the runner died of the signal: {run:?}");
+    // Only now: turning the knob off releases a create in flight, which a's was until the kill.
+    fleet.world.tailnet_do(&["slow-create", "0"])?;
     for run in waiting {
         let out = run.finish_within(Duration::from_secs(60))?;
         ensure!(

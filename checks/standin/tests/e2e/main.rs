@@ -22,8 +22,8 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
 use common::{
-    World, assert_no_secrets, assert_no_torn_files, children, kill, seed_key, terraform_child,
-    wait_until, with_tags,
+    PATIENCE, World, assert_no_secrets, assert_no_torn_files, children, kill, seed_key,
+    terraform_child, wait_until, with_tags,
 };
 use tailscale_manager::stores::backup::Kind;
 use tailscale_manager::util::sys::{SIGINT, SIGTERM};
@@ -453,12 +453,14 @@ fn f2_runner_killed_mid_apply() -> Result<()> {
 #[test]
 fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
     let world = World::new()?;
-    // The API has created the key but not yet answered when terraform is told to stop.
-    world.tailnet_do(&["slow-create", "5", "--commit", "before-sleep"])?;
+    // The API has created the key but not yet answered when terraform is told to stop; it
+    // answers once terraform has stopped its providers.
+    world.tailnet_do(&["slow-create", "600", "--commit", "before-sleep"])?;
     let runner = world.spawn_runner(&["apply"])?;
     wait_until("the key to exist", || Ok(world.creates()? == 1))?;
     kill(terraform_child(runner.id())?, SIGTERM);
-    let run = runner.finish()?;
+    world.release_creates_once_interrupted()?;
+    let run = runner.finish_within(PATIENCE)?;
     ensure!(
         run.code == Some(1),
         "terraform halted, so the apply failed: {run:?}"
@@ -476,7 +478,6 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
         "the key {key:?} is tracked ({tracked:?}) or reported ({orphans:?})"
     );
     assert_no_torn_files(&world)?;
-    world.tailnet_do(&["slow-create", "0"])?;
     world.apply()?.expect(0, "apply after the stop")?;
     let state = world.state_ids()?;
     for id in world.tailnet_ids()? {
@@ -488,17 +489,19 @@ fn f3_terraform_stopped_gracefully_after_the_key_exists() -> Result<()> {
     Ok(())
 }
 
-/// A stop signal arrives while the API has created the key but not yet answered; afterwards
-/// every key in the tailnet must be tracked by the state or reported as an orphan.
+/// A stop signal arrives while the API has created the key but not yet answered (it answers
+/// once terraform has stopped its providers); afterwards every key in the tailnet must be
+/// tracked by the state or reported as an orphan.
 fn stop_during_a_create(signal: i32, group: bool) -> Result<()> {
     let world = World::new()?;
-    world.tailnet_do(&["slow-create", "5", "--commit", "before-sleep"])?;
+    world.tailnet_do(&["slow-create", "600", "--commit", "before-sleep"])?;
     let runner = world.spawn_runner(&["apply"])?;
     let pid = runner.id();
     wait_until("the key to exist", || Ok(world.creates()? == 1))?;
     let target = if group { -(pid as i32) } else { pid as i32 };
     kill(target, signal);
-    let run = runner.finish()?;
+    world.release_creates_once_interrupted()?;
+    let run = runner.finish_within(PATIENCE)?;
     ensure!(
         run.code.is_some(),
         "the runner outlived signal {signal}: {run:?}"
@@ -528,7 +531,6 @@ fn stop_during_a_create(signal: i32, group: bool) -> Result<()> {
         status["lock"]
     );
     assert_no_torn_files(&world)?;
-    world.tailnet_do(&["slow-create", "0"])?;
     world
         .apply()?
         .expect(0, &format!("apply after signal {signal}"))?;

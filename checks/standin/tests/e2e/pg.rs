@@ -84,6 +84,31 @@ impl PgCluster {
     pub fn restart(&self) -> Result<()> {
         self.run("start").map(drop)
     }
+
+    /// Runs `sql` in the database `tfstate` with psql; its rows, one a line, fields split by `|`.
+    pub fn query(&self, sql: &str) -> Result<String> {
+        let psql = Path::new(&self.run("bindir")?).join("psql");
+        let out = Command::new(&psql)
+            .args([
+                "-h",
+                &path_str(self.dir())?,
+                "-U",
+                "postgres",
+                "-d",
+                "tfstate",
+            ])
+            .args(["-X", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .env("PGPASSWORD", self.password())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", psql.display()))?;
+        ensure!(
+            out.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
 }
 
 impl Drop for PgCluster {

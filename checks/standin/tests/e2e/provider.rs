@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use tailscale_manager::util::sys::SIGINT;
 
-use crate::common::{Spawned, World, kill, seed_key, wait_until};
+use crate::common::{PATIENCE, Spawned, World, kill, seed_key, wait_until};
 use crate::plain::{APPLY, attributes, ensure_says};
 
 fn single_use(key: &Value) -> Value {
@@ -222,7 +222,8 @@ fn one_ctrl_c_during_a_create_saves_the_key_and_the_plugin_outlives_the_answer()
     // busy machine left the key created and in no state. The trace shows the order.
     let world = World::new()?;
     let dir = world.project("ctrl-c", json!({}), json!({ "k": seed_key()? }))?;
-    world.tailnet_do(&["slow-create", "2", "--commit", "before-sleep"])?;
+    // The create answers once terraform has stopped its providers.
+    world.tailnet_do(&["slow-create", "600", "--commit", "before-sleep"])?;
     let trace = world.path("ctrl-c-trace.log");
     let trace_path = trace.to_str().context("temp path is UTF-8")?;
     let mut command = world.terraform_command(
@@ -233,7 +234,10 @@ fn one_ctrl_c_during_a_create_saves_the_key_and_the_plugin_outlives_the_answer()
     let apply = Spawned::start(command.process_group(0))?;
     wait_until("the key to exist", || Ok(world.creates()? == 1))?;
     kill(-(apply.id() as i32), SIGINT);
-    let run = apply.finish()?.expect(1, "the interrupted apply")?;
+    world.release_creates_once_interrupted()?;
+    let run = apply
+        .finish_within(PATIENCE)?
+        .expect(1, "the interrupted apply")?;
     ensure_says(&run, "Interrupt received")?;
     let key = world.tailnet_ids()?;
     let saved = attributes(&world, &dir, "tailscale_tailnet_key.k")?;

@@ -47,7 +47,8 @@ Commands:
         Fail the next N creates with the API error \"TEXT (CODE)\"
         (default \"internal server error\", 500). N = 0 clears it.
   slow-create SECONDS [--commit after-sleep|before-sleep]
-        Every create sleeps SECONDS (0 turns it off). after-sleep (default):
+        Every create sleeps SECONDS (0 turns it off, and ends the sleep of
+        every create in flight). after-sleep (default):
         the key is put into the tailnet after the sleep, so a create killed
         while sleeping leaves nothing behind. before-sleep: the key exists
         before the sleep, so killing terraform then leaks a key that its
