@@ -201,7 +201,7 @@ in
   # ---- rendering: the module hands render.nix exactly the golden settings ----------------------
 
   testExampleRendersGolden01 = {
-    expr = configOf [ example ] == golden "01-seed-example";
+    expr = configOf [ example ] == golden "01-readme-example";
     expected = true;
   };
 
@@ -364,7 +364,7 @@ in
     expr = {
       # A string credentials path carries no store context, and main.tf.json does not mention it.
       context = builtins.getContext (builtins.head exampleSvc.LoadCredential);
-      inConfig = hasInfix "tailscale-oauth" (builtins.readFile ../render/01-seed-example.json);
+      inConfig = hasInfix "tailscale-oauth" (builtins.readFile ../render/01-readme-example.json);
     };
     expected = {
       context = { };
@@ -1302,7 +1302,7 @@ in
   testTailnetOffByDefault = {
     expr = {
       inherit (exampleSys.services.tailscale-manager) acl dns monitorDevices;
-      golden01 = configOf [ example ] == golden "01-seed-example";
+      golden01 = configOf [ example ] == golden "01-readme-example";
     };
     expected = {
       inherit (render.defaults) acl dns;

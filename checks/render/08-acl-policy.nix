@@ -1,7 +1,7 @@
 # The README example plus acl.policy: the tailnet policy file written in Nix, rendered with
 # builtins.toJSON into tailscale_acl.policy. overwriteExisting and resetOnDestroy are false, so neither
 # provider attribute is rendered (false and unset mean the same to the provider).
-import ./01-seed-example.nix
+import ./01-readme-example.nix
 // {
   acl = {
     policy = {

@@ -1,6 +1,6 @@
 # The README example plus dns with every field away from its default: tailscale_dns_configuration.dns,
 # its nameservers and split_dns blocks as arrays of objects.
-import ./01-seed-example.nix
+import ./01-readme-example.nix
 // {
   dns = {
     nameservers = [

@@ -78,7 +78,7 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
 }
 
 #[test]
-fn human_output_follows_the_seed_layout() -> Result<()> {
+fn human_output_follows_the_original_tools_layout() -> Result<()> {
     let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
     std::fs::write(sb.state_dir.join("main.tf.json"), CONFIG)?;
     let out = sb.runner(&["status"], &[])?;

@@ -52,16 +52,17 @@ pub fn golden(name: &str) -> Result<Value> {
 
 /// The example configuration of the original tool's README (tailscale-manager 0.3.0) as Nix
 /// renders it, read once per test process so every world sees the same config.
-fn seed_config() -> Result<&'static Value> {
-    static SEED: OnceLock<std::result::Result<Value, String>> = OnceLock::new();
-    SEED.get_or_init(|| golden("01-seed-example").map_err(|e| format!("{e:#}")))
+fn example_config() -> Result<&'static Value> {
+    static EXAMPLE: OnceLock<std::result::Result<Value, String>> = OnceLock::new();
+    EXAMPLE
+        .get_or_init(|| golden("01-readme-example").map_err(|e| format!("{e:#}")))
         .as_ref()
         .map_err(|e| anyhow!("{e}"))
 }
 
 /// The example's one key, which the scenarios copy to build their configs.
-pub fn seed_key() -> Result<Value> {
-    let key = &seed_config()?["resource"]["tailscale_tailnet_key"]["managed_key"];
+pub fn example_key() -> Result<Value> {
+    let key = &example_config()?["resource"]["tailscale_tailnet_key"]["managed_key"];
     ensure!(
         key.is_object(),
         "the example config has no tailscale_tailnet_key.managed_key"
@@ -183,8 +184,8 @@ impl World {
         )?;
         fs::set_permissions(&world.terraform, fs::Permissions::from_mode(0o755))?;
         // The OAuth client owns exactly the example key's tags, so the example applies as is.
-        let seed_key = seed_key()?;
-        let tags: Vec<&str> = seed_key["tags"]
+        let example_key = example_key()?;
+        let tags: Vec<&str> = example_key["tags"]
             .as_array()
             .context("the example key has tags")?
             .iter()
@@ -199,7 +200,7 @@ impl World {
                 &path_str(&world.credentials)?,
             ])?
             .expect(0, "standin-tailnet init")?;
-        fs::write(&world.config, serde_json::to_vec(seed_config()?)?)?;
+        fs::write(&world.config, serde_json::to_vec(example_config()?)?)?;
         Ok(world)
     }
 
@@ -252,7 +253,7 @@ impl World {
     /// with this provider block and these keys; initialised with real terraform.
     pub fn project(&self, name: &str, provider: Value, keys: Value) -> Result<PathBuf> {
         let config = json!({
-            "terraform": seed_config()?["terraform"],
+            "terraform": example_config()?["terraform"],
             "provider": { "tailscale": provider },
             "resource": { "tailscale_tailnet_key": keys },
         });

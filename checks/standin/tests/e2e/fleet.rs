@@ -11,7 +11,7 @@ use tailscale_manager::stores::backup::Kind;
 use test_support::files;
 use test_support::process::kill_tree;
 
-use crate::common::{assert_no_secrets, assert_secrets_confined_at, seed_key, wait_until};
+use crate::common::{assert_no_secrets, assert_secrets_confined_at, example_key, wait_until};
 use crate::pg::{Fleet, Host, key_ids, local_config, pg_config};
 
 /// The pg config with these keys (name → resource body).
@@ -45,7 +45,7 @@ fn error_lines(out: &crate::common::Output) -> Vec<String> {
 #[test]
 fn p1_three_hosts_apply_concurrently_five_times_without_duplicates() -> Result<()> {
     let fleet = Fleet::new()?;
-    let keys = json!({ "managed_key": seed_key()?, "second_key": seed_key()? });
+    let keys = json!({ "managed_key": example_key()?, "second_key": example_key()? });
     fleet.world.set_config(&pg_config_with(keys)?)?;
     let hosts: Vec<Host> = ["a", "b", "c"]
         .iter()
@@ -239,9 +239,9 @@ fn p5_a_failed_apply_keeps_the_remote_state_and_pushes_nothing() -> Result<()> {
     let host = fleet.host("a", "default");
     host.apply()?.expect(0, "first apply")?;
     let before = fleet.remote_state("default")?;
-    let seed = seed_key()?;
+    let example = example_key()?;
     fleet.world.set_config(&pg_config_with(
-        json!({ "managed_key": seed, "second_key": seed, "third_key": seed }),
+        json!({ "managed_key": example, "second_key": example, "third_key": example }),
     )?)?;
     let refused = host
         .run(&["apply", "--on-failure", "restore"])?
@@ -437,7 +437,7 @@ fn p7_local_states_move_to_pg_or_conflict_and_restore_state_pushes() -> Result<(
     ensure!(fleet.world.creates()? == 2, "a's key and b's own");
 
     // restore-state: a newer remote state refuses an older backup until --force.
-    let keys = json!({ "managed_key": seed_key()?, "second_key": seed_key()? });
+    let keys = json!({ "managed_key": example_key()?, "second_key": example_key()? });
     fleet.world.set_config(&pg_config_with(keys)?)?;
     a.apply()?.expect(0, "a: apply a second key")?;
     let older = files::backups(&a.layout, Kind::Regular)

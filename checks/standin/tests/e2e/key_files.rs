@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 use test_support::files::mode;
 
-use crate::common::{Output, World, assert_secrets_confined, golden, seed_key};
+use crate::common::{Output, World, assert_secrets_confined, example_key, golden};
 
 const KEY: &str = "tailscale_tailnet_key";
 const FILE: &str = "local_sensitive_file";
@@ -29,7 +29,7 @@ const GOLDEN_KEYS_DIR: &str = "/var/lib/tailscale-manager/keys";
 /// files are in the world's state directory.
 fn golden_config(world: &World) -> Result<Value> {
     let mut config = golden("14-key-files")?;
-    let tags = seed_key()?["tags"].clone();
+    let tags = example_key()?["tags"].clone();
     for key in resources(&mut config, KEY)?.values_mut() {
         key["tags"] = tags.clone();
     }
@@ -71,7 +71,7 @@ fn applied() -> Result<(World, Value)> {
 /// A key that the OAuth client may not create (its tags are not the client's), created after
 /// `files`: an apply with it fails once those files are written.
 fn failing_key_after(files: &[&str]) -> Result<Value> {
-    let mut key = seed_key()?;
+    let mut key = example_key()?;
     key["tags"] = json!(["tag:other"]);
     key["depends_on"] = json!(
         files

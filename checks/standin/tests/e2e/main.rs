@@ -22,7 +22,7 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
 use common::{
-    PATIENCE, World, assert_no_secrets, assert_no_torn_files, children, kill, seed_key,
+    PATIENCE, World, assert_no_secrets, assert_no_torn_files, children, example_key, kill,
     terraform_child, wait_until, with_tags,
 };
 use tailscale_manager::stores::backup::Kind;
@@ -75,7 +75,7 @@ fn a_first_apply_creates_one_key_and_leaks_no_secret() -> Result<()> {
         listed["id"],
         key.id
     );
-    ensure!(listed["tags"] == seed_key()?["tags"], "tags: {listed}");
+    ensure!(listed["tags"] == example_key()?["tags"], "tags: {listed}");
     ensure!(
         listed["expires_at"] == key.expires.as_str(),
         "expires_at {} vs tailnet {}",
@@ -197,7 +197,7 @@ fn c1_invalid_keys_are_replaced() -> Result<()> {
 #[test]
 fn c2_never_keeps_an_invalid_key_and_status_marks_it() -> Result<()> {
     let world = World::new()?;
-    let mut key = seed_key()?;
+    let mut key = example_key()?;
     key["recreate_if_invalid"] = json!("never");
     world.set_keys(json!({ "managed_key": key }))?;
     world.apply()?.expect(0, "first apply")?;
@@ -245,9 +245,10 @@ fn c2_never_keeps_an_invalid_key_and_status_marks_it() -> Result<()> {
 #[test]
 fn d_unowned_tags_fail_without_touching_state() -> Result<()> {
     let (world, before, ids) = applied_world()?;
-    let seed = seed_key()?;
-    world
-        .set_keys(json!({ "managed_key": seed, "other_key": with_tags(&seed, &["tag:other"]) }))?;
+    let example = example_key()?;
+    world.set_keys(
+        json!({ "managed_key": example, "other_key": with_tags(&example, &["tag:other"]) }),
+    )?;
 
     world
         .apply()?
@@ -281,8 +282,10 @@ fn d_unowned_tags_fail_without_touching_state() -> Result<()> {
 
 /// Two keys; the first is created, the second refused (its tags are not the client's).
 fn two_keys_second_failing(world: &World) -> Result<()> {
-    let seed = seed_key()?;
-    world.set_keys(json!({ "managed_key": seed, "second_key": with_tags(&seed, &["tag:other"]) }))
+    let example = example_key()?;
+    world.set_keys(
+        json!({ "managed_key": example, "second_key": with_tags(&example, &["tag:other"]) }),
+    )
 }
 
 #[test]
@@ -347,7 +350,7 @@ fn e2_partial_failure_kept_then_converges() -> Result<()> {
     );
 
     // The operator fixes the tags; the next apply creates only the missing key.
-    world.set_keys(json!({ "managed_key": seed_key()?, "second_key": seed_key()? }))?;
+    world.set_keys(json!({ "managed_key": example_key()?, "second_key": example_key()? }))?;
     world
         .runner(&["apply", "--on-failure", "keep"])?
         .expect(0, "apply after fixing the tags")?;
@@ -559,7 +562,7 @@ fn g_concurrent_applies_are_serialised() -> Result<()> {
     // last-apply.json stays readable for 5 s after that run ends.
     let two_keys = world.path("two-keys.tf.json");
     let mut config = world.read_json(&world.config)?;
-    config["resource"]["tailscale_tailnet_key"]["second_key"] = seed_key()?;
+    config["resource"]["tailscale_tailnet_key"]["second_key"] = example_key()?;
     fs::write(&two_keys, serde_json::to_vec_pretty(&config)?)?;
     let two_keys = two_keys.to_str().context("temp path is UTF-8")?;
 
@@ -655,7 +658,7 @@ fn h_wrong_oauth_secret_fails_and_loses_nothing() -> Result<()> {
 #[test]
 fn i_destroy_removes_keys_from_tailnet_and_state() -> Result<()> {
     let world = World::new()?;
-    world.set_keys(json!({ "managed_key": seed_key()?, "second_key": seed_key()? }))?;
+    world.set_keys(json!({ "managed_key": example_key()?, "second_key": example_key()? }))?;
     world.apply()?.expect(0, "apply two keys")?;
     ensure!(world.tailnet_ids()?.len() == 2, "two keys exist");
     world.runner(&["destroy"])?.expect(0, "destroy")?;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use test_support::files::mode;
 
-use crate::common::{World, seed_key};
+use crate::common::{World, example_key};
 use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
 
 fn files(resources: Value) -> Value {
@@ -40,7 +40,7 @@ fn writes_the_key_with_default_modes_and_checksums() -> Result<()> {
     let other_dir = world.path("out/other");
     let other = other_dir.join("plain");
     let body = json!({ "resource": {
-        "tailscale_tailnet_key": { "ci": seed_key()? },
+        "tailscale_tailnet_key": { "ci": example_key()? },
         "local_sensitive_file": {
             "ci": {
                 "content": "${tailscale_tailnet_key.ci.key}",

@@ -8,7 +8,7 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, acl_writes, global_nameservers, seed_key};
+use crate::common::{World, acl_writes, example_key, global_nameservers};
 use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
 
 const FORBIDDEN: &str =
@@ -435,7 +435,7 @@ fn features() -> Result<[(&'static str, Value, &'static str); 4]> {
     Ok([
         (
             "auth_keys",
-            json!({ "resource": { "tailscale_tailnet_key": { "k": seed_key()? } } }),
+            json!({ "resource": { "tailscale_tailnet_key": { "k": example_key()? } } }),
             "Error creating tailnet key:",
         ),
         ("policy_file", acl(POLICY, json!({})), "Failed to set ACL"),

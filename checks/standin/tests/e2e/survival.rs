@@ -10,7 +10,7 @@ use test_support::process::{SIGKILL, processes_using, run_with_reader_gone};
 
 use super::{applied_world, assert_converged, stop_during_a_create};
 use crate::common::{
-    PATIENCE, World, assert_no_torn_files, kill, seed_key, terraform_child, wait_until,
+    PATIENCE, World, assert_no_torn_files, example_key, kill, terraform_child, wait_until,
 };
 
 /// Where the runner is when it is killed.
@@ -144,7 +144,7 @@ fn shown(world: World, scenario: impl FnOnce(&World) -> Result<()>) -> Result<()
 fn second_key_pending(commit: &str) -> Result<World> {
     let (world, _, _) = applied_world()?;
     let mut keys = world.read_json(&world.config)?["resource"]["tailscale_tailnet_key"].clone();
-    keys["second_key"] = seed_key()?;
+    keys["second_key"] = example_key()?;
     world.set_keys(keys)?;
     world.tailnet_do(&["slow-create", "5", "--commit", commit])?;
     Ok(world)

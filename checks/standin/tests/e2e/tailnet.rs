@@ -435,7 +435,7 @@ fn t5_a_missing_scope_names_the_scope_each_feature_needs() -> Result<()> {
     for (scope, config, address) in [
         (
             "auth_keys",
-            "01-seed-example",
+            "01-readme-example",
             "tailscale_tailnet_key.managed_key",
         ),
         ("policy_file", "08-acl-policy", ACL),
@@ -690,8 +690,8 @@ fn t9_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_st
 {
     let world = World::new()?;
     let mut config = golden("08-acl-policy")?;
-    let seed = config["resource"]["tailscale_tailnet_key"]["managed_key"].clone();
-    config["resource"]["tailscale_tailnet_key"]["other_key"] = with_tags(&seed, &["tag:other"]);
+    let example = config["resource"]["tailscale_tailnet_key"]["managed_key"].clone();
+    config["resource"]["tailscale_tailnet_key"]["other_key"] = with_tags(&example, &["tag:other"]);
     world.set_config(&config)?;
     world
         .apply()?
