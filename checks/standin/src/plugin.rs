@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tf_provider::DynamicProvider;
-
-use crate::sim::SimFile;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::sim::SimFile;
 
 /// The gRPC method terraform calls to stop a provider.
 const STOP_PROVIDER: &str = "/tfplugin6.Provider/StopProvider";
