@@ -177,14 +177,9 @@ impl Terraform {
         self.scrubber.scrub(text)
     }
 
-    /// `terraform init`: output goes to stderr (the journal). Init configures no provider,
-    /// so it gets no credentials.
-    pub fn init(&self) -> Result<Finished> {
-        self.init_in(self.dir.root())
-    }
-
     /// `terraform init` in `cwd` (the state directory, or the backend probe of
-    /// `commands/remote.rs`).
+    /// `commands/remote.rs`): output goes to stderr (the journal). Init configures no
+    /// provider, so it gets no credentials (`environment::init_skips`).
     pub fn init_in(&self, cwd: &Path) -> Result<Finished> {
         self.start(
             cwd,
