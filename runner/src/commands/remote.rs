@@ -246,17 +246,14 @@ impl<'a> Remote<'a> {
             }
             return Ok(());
         };
-        let invalid = |cause: String| {
+        let local = tfstate::parse_from(&path, &bytes).map_err(|invalid| {
             anyhow!(
-                "{} is not a valid terraform state ({cause}); it cannot move to {}: move it out \
-                 of {} and run again (the remote state is then used as it is)",
-                path.display(),
+                "{invalid}; it cannot move to {}: move it out of {} and run again (the remote \
+                 state is then used as it is)",
                 self.describe(),
                 self.dir.root().display()
             )
-        };
-        let local = tfstate::parse_from(&path, &bytes).map_err(|e| invalid(e.cause.to_string()))?;
-        let local_doc = StateDoc::parse(bytes.clone()).map_err(|e| invalid(e.to_string()))?;
+        })?;
         let probe = Place::Probe(self.probe()?);
         let remote_doc = self.pull(&probe)?;
         let remote = tfstate::parse(&remote_doc.bytes)
@@ -297,7 +294,7 @@ impl<'a> Remote<'a> {
             "moved {} ({} object(s), serial {}) to {}",
             path.display(),
             untracked.len(),
-            local_doc.serial,
+            local.serial.unwrap_or_default(),
             self.describe()
         );
         Ok(())
