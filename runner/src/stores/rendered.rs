@@ -125,10 +125,10 @@ pub fn installed(dir: &StateDir) -> Result<Option<RenderedConfig>> {
     RenderedConfig::read(&dir.config()).map(Some)
 }
 
-/// The tailnet named in the installed config (`provider.tailscale.tailnet`), if readable.
-pub fn installed_tailnet(dir: &StateDir) -> Option<String> {
-    let bytes = regular::CONFIG.read(&dir.config()).ok()?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
+/// The tailnet a config (the installed main.tf.json's bytes) names
+/// (`provider.tailscale.tailnet`), if it parses.
+pub fn tailnet(config: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(config).ok()?;
     let provider = &value["provider"]["tailscale"];
     // Terraform JSON allows a provider block as an object or a list of objects.
     let provider = if provider.is_array() {

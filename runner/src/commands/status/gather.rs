@@ -15,8 +15,8 @@ use crate::stores::last_apply::{self, LastApply, ResultKind};
 use crate::stores::lock::{self, Liveness, RunState};
 use crate::stores::rendered;
 use crate::stores::snapshot::{self, Origin};
-use crate::util::clock;
 use crate::util::tfstate::{self, Device, Key, KeyFile, Object};
+use crate::util::{clock, regular};
 
 /// What last-apply.json holds.
 pub enum Last {
@@ -267,10 +267,21 @@ impl Report {
             }
         }
 
+        // The installed main.tf.json, read once: it declares the key files and names the
+        // tailnet.
+        let config = match format {
+            StatusFormat::Oneline => None,
+            _ => regular::CONFIG.read(&dir.config()).ok(),
+        };
         let untracked_key_files = match recorded_files {
-            Some(recorded) if format != StatusFormat::Oneline => {
-                attach_key_files(dir, &recorded, &mut keys, &mut errors, &mut warnings)
-            }
+            Some(recorded) if format != StatusFormat::Oneline => attach_key_files(
+                dir,
+                config.as_deref(),
+                &recorded,
+                &mut keys,
+                &mut errors,
+                &mut warnings,
+            ),
             _ => Vec::new(),
         };
 
@@ -313,8 +324,8 @@ impl Report {
             warnings,
             credentials: credentials::source(opts.credentials.as_deref(), &|n| std::env::var_os(n)),
             lock,
-            tailnet: match format {
-                StatusFormat::Human => rendered::installed_tailnet(dir),
+            tailnet: match (format, &config) {
+                (StatusFormat::Human, Some(config)) => rendered::tailnet(config),
                 _ => None,
             },
             devices,
@@ -378,13 +389,14 @@ impl Report {
 /// Sets each key's `file` (see `key_files`) and returns the untracked key files.
 fn attach_key_files(
     dir: &StateDir,
+    config: Option<&[u8]>,
     recorded: &[KeyFile],
     keys: &mut [KeyStatus],
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Vec<Untracked> {
     let addresses: Vec<&str> = keys.iter().map(|k| k.key.address.as_str()).collect();
-    let checked = key_files::check(dir, recorded, &addresses, errors, warnings);
+    let checked = key_files::check(dir, config, recorded, &addresses, errors, warnings);
     for (key, file) in keys.iter_mut().zip(checked.per_key) {
         key.file = file;
     }

@@ -75,16 +75,18 @@ pub struct Checked {
 }
 
 /// Checks the file of every key in `keys` (addresses, in state order) against `recorded` (the
-/// state's key files) and the installed config's declarations. Files that cannot be read
-/// become `errors`, files wider than 0600 `warnings`; nothing here fails.
+/// state's key files) and the declarations of `config` (the installed main.tf.json's bytes,
+/// None when it cannot be read). Files that cannot be read become `errors`, files wider than
+/// 0600 `warnings`; nothing here fails.
 pub fn check(
     dir: &StateDir,
+    config: Option<&[u8]>,
     recorded: &[KeyFile],
     keys: &[&str],
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Checked {
-    let declared = declared(dir);
+    let declared = declared(config);
     let recorded: HashMap<&str, &KeyFile> = recorded
         .iter()
         .map(|f| (f.key_address.as_str(), f))
@@ -204,7 +206,7 @@ struct Declared {
     remote: bool,
 }
 
-fn declared(dir: &StateDir) -> Declared {
+fn declared(config: Option<&[u8]>) -> Declared {
     #[derive(Deserialize)]
     struct Config {
         resource: Option<Resources>,
@@ -223,10 +225,7 @@ fn declared(dir: &StateDir) -> Declared {
         files: HashMap::new(),
         remote: false,
     };
-    let Ok(bytes) = regular::CONFIG.read(&dir.config()) else {
-        return none;
-    };
-    let Ok(config) = serde_json::from_slice::<Config>(&bytes) else {
+    let Some(Ok(config)) = config.map(serde_json::from_slice::<Config>) else {
         return none;
     };
     let remote = config.terraform.is_some_and(|terraform| {
@@ -286,7 +285,15 @@ mod tests {
         let addresses: Vec<String> = names.iter().map(|n| format!("{KEY_TYPE}.{n}")).collect();
         let keys: Vec<&str> = addresses.iter().map(String::as_str).collect();
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-        let checked = check(dir, recorded, &keys, &mut errors, &mut warnings);
+        let config = regular::CONFIG.read(&dir.config()).ok();
+        let checked = check(
+            dir,
+            config.as_deref(),
+            recorded,
+            &keys,
+            &mut errors,
+            &mut warnings,
+        );
         (checked, errors, warnings)
     }
 
@@ -471,7 +478,7 @@ mod tests {
         ] {
             std::fs::write(dir.config(), bad).unwrap();
             assert!(
-                declared(&dir).files.is_empty(),
+                declared(Some(bad.as_bytes())).files.is_empty(),
                 "{bad} declares no key file"
             );
         }
