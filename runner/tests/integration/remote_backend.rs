@@ -594,8 +594,13 @@ fn a_local_state_moves_to_an_empty_remote_state_and_a_conflict_changes_nothing()
     let pg = Pg::new()?;
     let local = state_json(7, &[("ci", "k1")]);
     pg.sb.seed_state(&local)?;
-    pg.run(&["apply"], &[])?
+    let out = pg
+        .run(&["apply"], &[])?
         .expect(0, "apply that moves the local state")?;
+    out.assert_stderr(&format!(
+        "moved {} (1 object(s), serial 7) to the pg state (workspace 'default')",
+        pg.sb.state_path().display()
+    ));
     assert_eq!(
         pg.remote().as_deref(),
         Some(local.as_str()),
