@@ -160,8 +160,9 @@ pub struct LockStatus {
 }
 
 impl Report {
-    /// Reads what `format` shows: the one-line summary reads only last-apply.json (it runs on
-    /// every switch); only the human view names the tailnet.
+    /// Reads what `format` shows: the one-line summary (it runs on every switch) reads
+    /// last-apply.json and, with a remote backend, the snapshot's origin, never a state to
+    /// check; only the human view names the tailnet.
     pub fn gather(opts: &Options, now: OffsetDateTime, format: StatusFormat) -> Report {
         let dir = &opts.state_dir;
         let mut errors = Vec::new();
@@ -196,8 +197,9 @@ impl Report {
                     None
                 }
             };
-            if tfstate::read(&dir.state()).is_ok_and(|local| local.is_some())
+            if format != StatusFormat::Oneline
                 && let Some(origin) = &remote
+                && tfstate::read(&dir.state()).is_ok_and(|local| local.is_some())
             {
                 warnings.push(format!(
                     "{} is a local state left from before the state moved to the {} backend; \
