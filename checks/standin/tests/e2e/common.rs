@@ -426,8 +426,7 @@ impl World {
     pub fn set_keys(&self, keys: Value) -> Result<()> {
         let mut config = self.read_json(&self.config)?;
         config["resource"]["tailscale_tailnet_key"] = keys;
-        fs::write(&self.config, serde_json::to_vec_pretty(&config)?)?;
-        Ok(())
+        self.set_config(&config)
     }
 
     /// Lets the creates held in flight (`slow-create`) answer once terraform has been
