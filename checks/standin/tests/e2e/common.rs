@@ -570,6 +570,17 @@ pub fn global_nameservers(dns: &Dns) -> Vec<(&str, bool)> {
         .collect()
 }
 
+/// The string `field` of every object in the JSON list `list`, in its order (none when `list`
+/// is not a list): the ids or addresses of last-apply.json's `orphaned_resources`, the names of
+/// `devices`.
+pub fn field_values(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item[field].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// A second key, for configs with two.
 pub fn with_tags(key: &Value, tags: &[&str]) -> Value {
     let mut key = key.clone();
