@@ -140,7 +140,7 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
             "exactly one line: {}",
             out.stdout
         );
-        let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
+        let v: serde_json::Value = out.json()?;
         assert_eq!(v["class"], class);
         assert_eq!(v["alt"], class);
         assert_eq!(v["text"], text);
@@ -247,8 +247,7 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
         let out = sb.runner(&["status", format], &[])?.expect(0, format)?;
         assert!(!out.stderr.contains("panicked"), "{format}: {}", out.stderr);
     }
-    let waybar: serde_json::Value =
-        serde_json::from_str(&sb.runner(&["status", "--waybar"], &[])?.stdout)?;
+    let waybar: serde_json::Value = sb.runner(&["status", "--waybar"], &[])?.json()?;
     assert_eq!(waybar["class"], "error");
     let human = sb.runner(&["status"], &[])?;
     assert!(

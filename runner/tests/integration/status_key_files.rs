@@ -124,7 +124,7 @@ fn every_file_state() -> Result<KeyFiles> {
 fn json_reports_each_key_file_ok_missing_or_stale_and_untracked_ones() -> Result<()> {
     let files = every_file_state()?;
     let out = files.status(&["--json"], 0)?;
-    let status: Value = serde_json::from_str(&out.stdout)?;
+    let status: Value = out.json()?;
     let file_of = |i: usize| status["managed_keys"][i]["file"].clone();
     let expected = [
         json!({"path": files.path("good"), "state": "ok"}),
@@ -180,7 +180,7 @@ tailscale_manager_key_file_ok{address=\"tailscale_tailnet_key.orphan\",id=\"\"} 
 fn waybar_turns_error_when_a_key_file_is_not_ok() -> Result<()> {
     let files = every_file_state()?;
     let out = files.status(&["--waybar"], 0)?;
-    let waybar: Value = serde_json::from_str(&out.stdout)?;
+    let waybar: Value = out.json()?;
     assert_eq!(waybar["class"], "error", "{waybar}");
     assert_eq!(waybar["text"], "✗ 4 key files not ok", "{waybar}");
     let tooltip = waybar["tooltip"].as_str().unwrap_or_default();
@@ -200,7 +200,7 @@ fn waybar_turns_error_when_a_key_file_is_not_ok() -> Result<()> {
         &["good"],
     )?;
     good.write("good", &secret("kGood"))?;
-    let waybar: Value = serde_json::from_str(&good.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = good.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (&json!("ok"), &json!("✓ 2 keys")),
@@ -259,7 +259,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
     let files = every_file_state()?;
     add_devices(&files)?;
 
-    let status: Value = serde_json::from_str(&files.status(&["--json"], 0)?.stdout)?;
+    let status: Value = files.status(&["--json"], 0)?.json()?;
     assert_eq!(
         (
             &status["managed_keys"][0]["file"]["state"],
@@ -293,7 +293,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
             "Prometheus lacks {sample:?}:\n{prometheus}"
         );
     }
-    let waybar: Value = serde_json::from_str(&files.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = files.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (&json!("error"), &json!("✗ 4 key files not ok")),
@@ -315,7 +315,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
     )?;
     good.write("good", &secret("kGood"))?;
     add_devices(&good)?;
-    let waybar: Value = serde_json::from_str(&good.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = good.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (
@@ -381,7 +381,7 @@ fn a_fifo_where_a_key_file_belongs_is_stale_and_never_blocks_status() -> Result<
             .expect(0, &format!("status {format} with a FIFO for a key file"))?;
         assert_no_secrets(&out.all(), format)?;
         if format == "--json" {
-            let status: Value = serde_json::from_str(&out.stdout)?;
+            let status: Value = out.json()?;
             assert_eq!(
                 status["managed_keys"][0]["file"],
                 json!({"path": files.path("ci"), "state": "stale"}),
