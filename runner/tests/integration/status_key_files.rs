@@ -11,8 +11,6 @@ use tailscale_manager::util::sha1;
 use crate::common::*;
 use crate::status_devices::{fleet, with_devices};
 
-const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
-
 /// The key secret [`state_json`] gives the key with this id.
 fn secret(id: &str) -> String {
     format!("{KEY_SECRET_PREFIX}{id}-SECRETPART")
@@ -28,10 +26,9 @@ struct KeyFiles {
 
 impl KeyFiles {
     fn new(keys: &[(&str, &str)], recorded: &[(&str, &str)], declared: &[&str]) -> Result<Self> {
-        let sb = Sandbox::new()?;
+        let sb = sandbox_with(Some(LAST_APPLY_OK), None)?;
         let keys_dir = sb.state_dir.join("keys");
         std::fs::create_dir_all(&keys_dir)?;
-        std::fs::write(sb.state_dir.join("last-apply.json"), OK)?;
         let mut state: Value = serde_json::from_str(&state_json(3, keys))?;
         let resources = state["resources"]
             .as_array_mut()
