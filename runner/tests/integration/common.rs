@@ -36,6 +36,9 @@ pub fn fake_terraform() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake-terraform")
 }
 
+/// last-apply.json after a good apply that added one key.
+pub const LAST_APPLY_OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
+
 pub struct Sandbox {
     pub root: tempfile::TempDir,
     pub state_dir: PathBuf,
@@ -222,6 +225,20 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         test_support::process::reap_leftovers(self.root.path());
     }
+}
+
+/// A sandbox whose state directory holds `last_apply` as last-apply.json and `state` as
+/// terraform.tfstate, as earlier runs left them (status only reads files).
+pub fn sandbox_with(last_apply: Option<&str>, state: Option<&str>) -> Result<Sandbox> {
+    let sb = Sandbox::new()?;
+    std::fs::create_dir_all(&sb.state_dir)?;
+    if let Some(text) = last_apply {
+        std::fs::write(sb.state_dir.join("last-apply.json"), text)?;
+    }
+    if let Some(text) = state {
+        std::fs::write(sb.state_path(), text)?;
+    }
+    Ok(sb)
 }
 
 /// A terraform.tfstate in the real provider's layout (terraform 1.11.4, provider v0.29.2), one

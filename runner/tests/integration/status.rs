@@ -5,7 +5,6 @@ use serde_json::json;
 use crate::common::*;
 use crate::status_devices::{fleet, with_devices};
 
-const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
 const ERROR: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"error","action":"apply","duration_ms":10,"backup_path":null,"changes":null,"error_message":"tailscale_tailnet_key.b: Failed to create key: requested tags [tag:b] are invalid or not permitted (400)\nsecond line","failed_state_path":null,"orphaned_resources":[{"address":"tailscale_tailnet_key.b","id":"kB"}]}"#;
 
 /// Three keys: good, invalid (revoked), and past its expiry.
@@ -21,21 +20,9 @@ fn three_keys() -> String {
     state.to_string()
 }
 
-fn sandbox_with(last_apply: Option<&str>, state: Option<&str>) -> Result<Sandbox> {
-    let sb = Sandbox::new()?;
-    std::fs::create_dir_all(&sb.state_dir)?;
-    if let Some(text) = last_apply {
-        std::fs::write(sb.state_dir.join("last-apply.json"), text)?;
-    }
-    if let Some(text) = state {
-        std::fs::write(sb.state_path(), text)?;
-    }
-    Ok(sb)
-}
-
 #[test]
 fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()> {
-    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&three_keys()))?;
     let (code, status) = sb.status_json()?;
     assert_eq!(
         code,
@@ -44,7 +31,7 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
     );
     assert_eq!(
         status["last_apply"],
-        serde_json::from_str::<serde_json::Value>(OK)?
+        serde_json::from_str::<serde_json::Value>(LAST_APPLY_OK)?
     );
     assert_eq!(
         status["managed_keys"][0],
@@ -79,7 +66,7 @@ fn json_lists_keys_with_the_documented_fields_and_marks_bad_ones() -> Result<()>
 
 #[test]
 fn human_output_follows_the_original_tools_layout() -> Result<()> {
-    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&three_keys()))?;
     std::fs::write(sb.state_dir.join("main.tf.json"), CONFIG)?;
     let out = sb.runner(&["status"], &[])?;
     out.assert_exit(0);
@@ -107,7 +94,7 @@ fn human_output_follows_the_original_tools_layout() -> Result<()> {
 fn a_key_without_description_is_shown_by_id_and_address() -> Result<()> {
     let mut state: serde_json::Value = serde_json::from_str(&state_json(1, &[("ci", "k1")]))?;
     state["resources"][0]["instances"][0]["attributes"]["description"] = json!("");
-    let sb = sandbox_with(Some(OK), Some(&state.to_string()))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&state.to_string()))?;
     let out = sb.runner(&["status"], &[])?;
     out.assert_stdout("  ✓ k1\n     address: tailscale_tailnet_key.ci\n");
     Ok(())
@@ -117,13 +104,19 @@ fn a_key_without_description_is_shown_by_id_and_address() -> Result<()> {
 fn waybar_prints_one_line_with_a_class() -> Result<()> {
     let cases = [
         (
-            Some(OK),
+            Some(LAST_APPLY_OK),
             Some(state_json(1, &[("a", "kA")])),
             "ok",
             "✓ 1 key",
             0,
         ),
-        (Some(OK), Some(three_keys()), "error", "✗ 2 bad keys", 0),
+        (
+            Some(LAST_APPLY_OK),
+            Some(three_keys()),
+            "error",
+            "✗ 2 bad keys",
+            0,
+        ),
         // The class carries the state; the exit code is 0 whenever the line was printed
         // (waybar hides a module whose command fails).
         (Some(ERROR), None, "error", "✗ apply failed", 0),
@@ -140,7 +133,7 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
             "exactly one line: {}",
             out.stdout
         );
-        let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
+        let v: serde_json::Value = out.json()?;
         assert_eq!(v["class"], class);
         assert_eq!(v["alt"], class);
         assert_eq!(v["text"], text);
@@ -154,7 +147,7 @@ fn waybar_prints_one_line_with_a_class() -> Result<()> {
 
 #[test]
 fn prometheus_textfile_has_help_type_and_labelled_samples() -> Result<()> {
-    let sb = sandbox_with(Some(OK), Some(&three_keys()))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&three_keys()))?;
     let out = sb.runner(&["status", "--prometheus"], &[])?;
     out.assert_exit(0);
     let expected = "\
@@ -201,7 +194,11 @@ tailscale_manager_orphaned_resources 0
 #[test]
 fn oneline_is_what_the_activation_script_prints() -> Result<()> {
     let cases = [
-        (Some(OK), "tailscale-manager: last apply [ok]\n", 0),
+        (
+            Some(LAST_APPLY_OK),
+            "tailscale-manager: last apply [ok]\n",
+            0,
+        ),
         (
             Some(ERROR),
             "tailscale-manager: last apply [error] tailscale_tailnet_key.b: Failed to create key: requested tags [tag:b] are invalid or not permitted (400)\n",
@@ -221,7 +218,10 @@ fn oneline_is_what_the_activation_script_prints() -> Result<()> {
 
 #[test]
 fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
-    let sb = sandbox_with(Some(&OK[..40]), Some(&state_json(1, &[("a", "kA")])[..50]))?;
+    let sb = sandbox_with(
+        Some(&LAST_APPLY_OK[..40]),
+        Some(&state_json(1, &[("a", "kA")])[..50]),
+    )?;
     let (code, status) = sb.status_json()?;
     assert_eq!(code, Some(1), "an unreadable result exits 1");
     assert_eq!(status["last_apply"], serde_json::Value::Null);
@@ -247,8 +247,7 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
         let out = sb.runner(&["status", format], &[])?.expect(0, format)?;
         assert!(!out.stderr.contains("panicked"), "{format}: {}", out.stderr);
     }
-    let waybar: serde_json::Value =
-        serde_json::from_str(&sb.runner(&["status", "--waybar"], &[])?.stdout)?;
+    let waybar: serde_json::Value = sb.runner(&["status", "--waybar"], &[])?.json()?;
     assert_eq!(waybar["class"], "error");
     let human = sb.runner(&["status"], &[])?;
     assert!(
@@ -264,7 +263,7 @@ fn truncated_files_are_named_in_one_line_and_json_stays_valid() -> Result<()> {
 #[test]
 fn wide_permissions_are_warned_about() -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let sb = sandbox_with(Some(OK), Some(&state_json(1, &[("a", "kA")])))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&state_json(1, &[("a", "kA")])))?;
     std::fs::set_permissions(sb.state_path(), std::fs::Permissions::from_mode(0o644))?;
     std::fs::set_permissions(&sb.state_dir, std::fs::Permissions::from_mode(0o755))?;
     let out = sb.runner(&["status"], &[])?;
@@ -363,7 +362,7 @@ fn display_and_collector_formats_exit_0_whenever_they_print() -> Result<()> {
     // status and status --json keep 0/1 (scripts test them); --waybar, --prometheus and
     // --oneline print the state and exit 0, for a last apply that failed, is missing or is
     // unreadable alike.
-    for last in [Some(ERROR), None, Some(&OK[..40])] {
+    for last in [Some(ERROR), None, Some(&LAST_APPLY_OK[..40])] {
         let sb = sandbox_with(last, Some(&three_keys()))?;
         for (format, code) in [
             (None, 1),

@@ -8,7 +8,6 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::common::*;
 
-const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
 const ERROR: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"error","action":"apply","duration_ms":10,"backup_path":null,"changes":null,"error_message":"tailscale_acl.policy: Failed to set ACL: boom","failed_state_path":null,"orphaned_resources":[]}"#;
 
 /// Now plus `days` (negative: ago), as the provider prints times (RFC 3339, whole seconds).
@@ -93,24 +92,15 @@ pub fn with_devices(keys_state: &str, devices: &[Value]) -> String {
     state.to_string()
 }
 
-fn sandbox(last_apply: Option<&str>, state: &str) -> Result<Sandbox> {
-    let sb = Sandbox::new()?;
-    sb.seed_state(state)?;
-    if let Some(text) = last_apply {
-        std::fs::write(sb.state_dir.join("last-apply.json"), text)?;
-    }
-    Ok(sb)
-}
-
 fn fleet_sandbox(last_apply: Option<&str>) -> Result<(Sandbox, Fleet)> {
     let fleet = fleet();
     let state = with_devices(&state_json(4, &[("ci", "kCi")]), &fleet.devices);
-    Ok((sandbox(last_apply, &state)?, fleet))
+    Ok((sandbox_with(last_apply, Some(&state))?, fleet))
 }
 
 #[test]
 fn json_lists_devices_with_the_documented_fields() -> Result<()> {
-    let (sb, fleet) = fleet_sandbox(Some(OK))?;
+    let (sb, fleet) = fleet_sandbox(Some(LAST_APPLY_OK))?;
     let (code, status) = sb.status_json()?;
     assert_eq!(code, Some(0), "device keys never change the exit code");
     let entry = |name: &str, node_id: &str, expires: Value, last_seen: Value| {
@@ -172,7 +162,7 @@ fn json_lists_devices_with_the_documented_fields() -> Result<()> {
 
 #[test]
 fn devices_are_null_when_not_monitored() -> Result<()> {
-    let sb = sandbox(Some(OK), &state_json(1, &[("ci", "kCi")]))?;
+    let sb = sandbox_with(Some(LAST_APPLY_OK), Some(&state_json(1, &[("ci", "kCi")])))?;
     let (code, status) = sb.status_json()?;
     assert_eq!(code, Some(0));
     assert_eq!(
@@ -194,7 +184,10 @@ fn devices_are_null_when_not_monitored() -> Result<()> {
     let waybar = sb.runner(&["status", "--waybar"], &[])?.json()?;
     assert_eq!(waybar["class"], "ok");
 
-    let empty = sandbox(Some(OK), &with_devices(&state_json(1, &[]), &[]))?;
+    let empty = sandbox_with(
+        Some(LAST_APPLY_OK),
+        Some(&with_devices(&state_json(1, &[]), &[])),
+    )?;
     let (_, status) = empty.status_json()?;
     assert_eq!(
         status["devices"],
@@ -206,7 +199,7 @@ fn devices_are_null_when_not_monitored() -> Result<()> {
 
 #[test]
 fn expiry_warning_sets_the_window_from_the_flag_or_the_environment() -> Result<()> {
-    let (sb, _) = fleet_sandbox(Some(OK))?;
+    let (sb, _) = fleet_sandbox(Some(LAST_APPLY_OK))?;
     let soon = |args: &[&str], env: &[(&str, &str)]| -> Result<Vec<String>> {
         let status = sb.runner(args, env)?.expect(0, "status --json")?.json()?;
         Ok(status["devices"]
@@ -240,7 +233,7 @@ fn expiry_warning_sets_the_window_from_the_flag_or_the_environment() -> Result<(
 
 #[test]
 fn human_view_lists_devices_and_marks_expiring_and_expired_keys() -> Result<()> {
-    let (sb, fleet) = fleet_sandbox(Some(OK))?;
+    let (sb, fleet) = fleet_sandbox(Some(LAST_APPLY_OK))?;
     let out = sb.runner(&["status"], &[])?.expect(0, "status")?;
     let written: OffsetDateTime = std::fs::metadata(sb.state_path())?.modified()?.into();
     out.assert_stdout(&format!(
@@ -282,7 +275,7 @@ fn human_view_lists_devices_and_marks_expiring_and_expired_keys() -> Result<()> 
 
 #[test]
 fn prometheus_has_the_device_gauges() -> Result<()> {
-    let (sb, fleet) = fleet_sandbox(Some(OK))?;
+    let (sb, fleet) = fleet_sandbox(Some(LAST_APPLY_OK))?;
     let out = sb
         .runner(&["status", "--prometheus"], &[])?
         .expect(0, "prometheus")?;
@@ -327,20 +320,26 @@ fn waybar_warns_about_device_keys_only_when_nothing_worse_applies() -> Result<()
     let one_key = state_json(1, &[("ci", "kCi")]);
     let cases = [
         (
-            Some(OK),
+            Some(LAST_APPLY_OK),
             &one_key,
             &fleet.devices,
             "warning",
             "⚠ 2 device keys expiring or expired",
         ),
         (
-            Some(OK),
+            Some(LAST_APPLY_OK),
             &one_key,
             &expired_only,
             "warning",
             "⚠ 1 device key expired",
         ),
-        (Some(OK), &bad_key, &fleet.devices, "error", "✗ 1 bad key"),
+        (
+            Some(LAST_APPLY_OK),
+            &bad_key,
+            &fleet.devices,
+            "error",
+            "✗ 1 bad key",
+        ),
         (
             Some(ERROR),
             &one_key,
@@ -352,7 +351,7 @@ fn waybar_warns_about_device_keys_only_when_nothing_worse_applies() -> Result<()
     ];
     // The exit codes: device_warnings_never_change_the_exit_code.
     for (last, keys, devices, class, text) in cases {
-        let sb = sandbox(last, &with_devices(keys, devices))?;
+        let sb = sandbox_with(last, Some(&with_devices(keys, devices)))?;
         let v = sb.runner(&["status", "--waybar"], &[])?.json()?;
         assert_eq!(v["class"], class, "{text}: {v}");
         assert_eq!(v["alt"], class, "{text}: {v}");
@@ -371,7 +370,7 @@ fn waybar_warns_about_device_keys_only_when_nothing_worse_applies() -> Result<()
             "devices that are fine are only counted: {tooltip}"
         );
     }
-    let (sb, _) = fleet_sandbox(Some(OK))?;
+    let (sb, _) = fleet_sandbox(Some(LAST_APPLY_OK))?;
     let quiet = sb
         .runner(&["status", "--waybar", "--expiry-warning", "0"], &[])?
         .json()?;
@@ -386,12 +385,12 @@ fn waybar_warns_about_device_keys_only_when_nothing_worse_applies() -> Result<()
 fn device_warnings_never_change_the_exit_code() -> Result<()> {
     let fleet = fleet();
     let keys = state_json(4, &[("ci", "kCi")]);
-    for last in [OK, ERROR] {
-        let with = sandbox(Some(last), &with_devices(&keys, &fleet.devices))?;
-        let without = sandbox(Some(last), &keys)?;
+    for last in [LAST_APPLY_OK, ERROR] {
+        let with = sandbox_with(Some(last), Some(&with_devices(&keys, &fleet.devices)))?;
+        let without = sandbox_with(Some(last), Some(&keys))?;
         // status and --json follow the last apply; the display and collector formats exit 0
         // whenever they print.
-        let follows_the_last_apply = if last == OK { 0 } else { 1 };
+        let follows_the_last_apply = if last == LAST_APPLY_OK { 0 } else { 1 };
         for (format, expected) in [
             (&[][..], follows_the_last_apply),
             (&["--json"], follows_the_last_apply),
@@ -413,7 +412,11 @@ fn device_warnings_never_change_the_exit_code() -> Result<()> {
                 code,
                 Some(expected),
                 "{args:?} with devices, after the last apply {}",
-                if last == OK { "succeeded" } else { "failed" }
+                if last == LAST_APPLY_OK {
+                    "succeeded"
+                } else {
+                    "failed"
+                }
             );
         }
     }

@@ -11,8 +11,6 @@ use tailscale_manager::util::sha1;
 use crate::common::*;
 use crate::status_devices::{fleet, with_devices};
 
-const OK: &str = r#"{"timestamp":"2026-05-31T00:00:00.000000+00:00","result":"ok","action":"apply","duration_ms":1234,"backup_path":null,"changes":{"add":1,"change":0,"remove":0}}"#;
-
 /// The key secret [`state_json`] gives the key with this id.
 fn secret(id: &str) -> String {
     format!("{KEY_SECRET_PREFIX}{id}-SECRETPART")
@@ -28,10 +26,9 @@ struct KeyFiles {
 
 impl KeyFiles {
     fn new(keys: &[(&str, &str)], recorded: &[(&str, &str)], declared: &[&str]) -> Result<Self> {
-        let sb = Sandbox::new()?;
+        let sb = sandbox_with(Some(LAST_APPLY_OK), None)?;
         let keys_dir = sb.state_dir.join("keys");
         std::fs::create_dir_all(&keys_dir)?;
-        std::fs::write(sb.state_dir.join("last-apply.json"), OK)?;
         let mut state: Value = serde_json::from_str(&state_json(3, keys))?;
         let resources = state["resources"]
             .as_array_mut()
@@ -124,7 +121,7 @@ fn every_file_state() -> Result<KeyFiles> {
 fn json_reports_each_key_file_ok_missing_or_stale_and_untracked_ones() -> Result<()> {
     let files = every_file_state()?;
     let out = files.status(&["--json"], 0)?;
-    let status: Value = serde_json::from_str(&out.stdout)?;
+    let status: Value = out.json()?;
     let file_of = |i: usize| status["managed_keys"][i]["file"].clone();
     let expected = [
         json!({"path": files.path("good"), "state": "ok"}),
@@ -180,7 +177,7 @@ tailscale_manager_key_file_ok{address=\"tailscale_tailnet_key.orphan\",id=\"\"} 
 fn waybar_turns_error_when_a_key_file_is_not_ok() -> Result<()> {
     let files = every_file_state()?;
     let out = files.status(&["--waybar"], 0)?;
-    let waybar: Value = serde_json::from_str(&out.stdout)?;
+    let waybar: Value = out.json()?;
     assert_eq!(waybar["class"], "error", "{waybar}");
     assert_eq!(waybar["text"], "✗ 4 key files not ok", "{waybar}");
     let tooltip = waybar["tooltip"].as_str().unwrap_or_default();
@@ -200,7 +197,7 @@ fn waybar_turns_error_when_a_key_file_is_not_ok() -> Result<()> {
         &["good"],
     )?;
     good.write("good", &secret("kGood"))?;
-    let waybar: Value = serde_json::from_str(&good.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = good.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (&json!("ok"), &json!("✓ 2 keys")),
@@ -259,7 +256,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
     let files = every_file_state()?;
     add_devices(&files)?;
 
-    let status: Value = serde_json::from_str(&files.status(&["--json"], 0)?.stdout)?;
+    let status: Value = files.status(&["--json"], 0)?.json()?;
     assert_eq!(
         (
             &status["managed_keys"][0]["file"]["state"],
@@ -293,7 +290,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
             "Prometheus lacks {sample:?}:\n{prometheus}"
         );
     }
-    let waybar: Value = serde_json::from_str(&files.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = files.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (&json!("error"), &json!("✗ 4 key files not ok")),
@@ -315,7 +312,7 @@ fn key_files_and_devices_show_together_and_the_worst_sets_the_waybar_class() -> 
     )?;
     good.write("good", &secret("kGood"))?;
     add_devices(&good)?;
-    let waybar: Value = serde_json::from_str(&good.status(&["--waybar"], 0)?.stdout)?;
+    let waybar: Value = good.status(&["--waybar"], 0)?.json()?;
     assert_eq!(
         (&waybar["class"], &waybar["text"]),
         (
@@ -381,7 +378,7 @@ fn a_fifo_where_a_key_file_belongs_is_stale_and_never_blocks_status() -> Result<
             .expect(0, &format!("status {format} with a FIFO for a key file"))?;
         assert_no_secrets(&out.all(), format)?;
         if format == "--json" {
-            let status: Value = serde_json::from_str(&out.stdout)?;
+            let status: Value = out.json()?;
             assert_eq!(
                 status["managed_keys"][0]["file"],
                 json!({"path": files.path("ci"), "state": "stale"}),

@@ -426,8 +426,7 @@ impl World {
     pub fn set_keys(&self, keys: Value) -> Result<()> {
         let mut config = self.read_json(&self.config)?;
         config["resource"]["tailscale_tailnet_key"] = keys;
-        fs::write(&self.config, serde_json::to_vec_pretty(&config)?)?;
-        Ok(())
+        self.set_config(&config)
     }
 
     /// Lets the creates held in flight (`slow-create`) answer once terraform has been
@@ -568,6 +567,17 @@ pub fn global_nameservers(dns: &Dns) -> Vec<(&str, bool)> {
     dns.nameservers
         .iter()
         .map(|n| (n.address.as_str(), n.use_with_exit_node))
+        .collect()
+}
+
+/// The string `field` of every object in the JSON list `list`, in its order (none when `list`
+/// is not a list): the ids or addresses of last-apply.json's `orphaned_resources`, the names of
+/// `devices`.
+pub fn field_values(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item[field].as_str().map(str::to_owned))
         .collect()
 }
 

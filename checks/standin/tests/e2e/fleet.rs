@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 use tailscale_manager::stores::backup::Kind;
 use test_support::files;
-use test_support::process::kill_tree;
+use test_support::process::{alive, kill_tree};
 
 use crate::common::{assert_no_secrets, assert_secrets_confined_at, example_key, wait_until};
 use crate::pg::{Fleet, Host, key_ids, local_config, pg_config};
@@ -220,17 +220,6 @@ fn p4_a_killed_host_releases_the_state_lock_and_the_others_proceed() -> Result<(
         "no key untracked or added after the killed host's next run"
     );
     Ok(())
-}
-
-/// Whether `pid` runs (not a zombie).
-fn alive(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(") ")
-                .map(|(_, rest)| !rest.starts_with('Z'))
-        })
-        .unwrap_or(false)
 }
 
 #[test]

@@ -52,16 +52,11 @@ fn resources<'a>(
         .with_context(|| format!("the config has no {kind} resources"))
 }
 
-fn write_config(world: &World, config: &Value) -> Result<()> {
-    fs::write(&world.config, serde_json::to_vec_pretty(config)?)?;
-    Ok(())
-}
-
 /// A world with the golden applied once.
 fn applied() -> Result<(World, Value)> {
     let world = World::new()?;
     let config = golden_config(&world)?;
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     world
         .apply()?
         .expect(0, "first apply of the key-file golden")?;
@@ -337,7 +332,7 @@ fn assert_all_files_current(world: &World, secrets: &mut Secrets, when: &str) ->
 fn k1_the_first_apply_writes_each_key_file_private_and_status_says_ok() -> Result<()> {
     let world = World::new()?;
     let config = golden_config(&world)?;
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     let apply = world.apply()?.expect(0, "first apply")?;
     let last = world.last_apply()?;
     ensure!(
@@ -400,7 +395,7 @@ fn k3_create_before_destroy_on_the_key_keeps_its_file_through_a_replacement() ->
     for name in WITH_FILES {
         resources(&mut config, KEY)?[name]["description"] = json!(format!("{name}, renamed"));
     }
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
 
     let plan = world
         .runner(&["plan"])?
@@ -460,7 +455,7 @@ fn k3_create_before_destroy_on_the_key_keeps_its_file_through_a_replacement() ->
     resources(&mut config, FILE)?["tailscaled"]["lifecycle"] =
         json!({"create_before_destroy": true});
     resources(&mut config, KEY)?["tailscaled"]["description"] = json!("renamed again");
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     world
         .apply()?
         .expect(0, "apply with create_before_destroy on the file")?;
@@ -532,7 +527,7 @@ fn k5_removing_a_key_or_turning_write_file_off_deletes_its_file() -> Result<()> 
 
     // writeFile = false on managed_key: the renderer drops its file, the key stays.
     resources(&mut config, FILE)?.remove("managed_key");
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     let apply = world
         .apply()?
         .expect(0, "apply without managed_key's file")?;
@@ -567,7 +562,7 @@ fn k5_removing_a_key_or_turning_write_file_off_deletes_its_file() -> Result<()> 
         .as_object_mut()
         .context("required_providers")?
         .remove("local");
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     let apply = world.apply()?.expect(0, "apply without tailscaled")?;
     ensure!(
         !key_path(&world, "tailscaled").exists(),
@@ -596,7 +591,7 @@ fn rotation_that_fails_after_the_file(on_failure: &str) -> Result<(World, Value,
     let old = state_id(&world, "managed_key")?;
     world.tailnet_do(&["expire", &old])?;
     resources(&mut config, KEY)?.insert("failing".into(), failing_key_after(&["managed_key"])?);
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     let run = world
         .runner(&["apply", "--on-failure", on_failure])?
         .expect(
@@ -628,7 +623,7 @@ fn rotation_that_fails_after_the_file(on_failure: &str) -> Result<(World, Value,
 /// The operator drops the failing key; the next apply converges and every file is current.
 fn converge(world: &World, mut config: Value, when: &str) -> Result<()> {
     resources(&mut config, KEY)?.remove("failing");
-    write_config(world, &config)?;
+    world.set_config(&config)?;
     let apply = world.apply()?.expect(0, when)?;
     let mut secrets = Secrets::default();
     secrets.assert_confined(world, &[&apply])?;
@@ -764,7 +759,7 @@ fn k9_a_failed_first_apply_leaves_untracked_key_files_that_status_reports() -> R
     let world = World::new()?;
     let mut config = golden_config(&world)?;
     resources(&mut config, KEY)?.insert("failing".into(), failing_key_after(&WITH_FILES)?);
-    write_config(&world, &config)?;
+    world.set_config(&config)?;
     let run = world
         .apply()?
         .expect(1, "first apply, failing after the files")?;

@@ -22,8 +22,8 @@ use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
 use common::{
-    PATIENCE, World, assert_no_secrets, assert_no_torn_files, children, example_key, kill,
-    terraform_child, wait_until, with_tags,
+    PATIENCE, World, assert_no_secrets, assert_no_torn_files, children, example_key, field_values,
+    kill, terraform_child, wait_until, with_tags,
 };
 use tailscale_manager::stores::backup::Kind;
 use tailscale_manager::util::sys::{SIGINT, SIGTERM};
@@ -510,12 +510,7 @@ fn stop_during_a_create(signal: i32, group: bool) -> Result<()> {
         "the runner outlived signal {signal}: {run:?}"
     );
     let last = world.last_apply()?;
-    let orphans: Vec<String> = last["orphaned_resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["id"].as_str().map(str::to_owned))
-        .collect();
+    let orphans = field_values(&last["orphaned_resources"], "id");
     let tracked = world.state_ids()?;
     for id in world.tailnet_ids()? {
         ensure!(

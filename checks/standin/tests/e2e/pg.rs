@@ -2,6 +2,7 @@
 //! `checks/pg-cluster` and stopped when its guard drops (also when the test fails), and a fleet
 //! of "hosts": state directories of one world, each running the real runner against the
 //! cluster with the `pg` backend.
+use std::cell::OnceCell;
 use std::fs;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,9 @@ fn script() -> PathBuf {
 pub struct PgCluster {
     dir: TempDir,
     conn: String,
+    /// PostgreSQL's psql, looked up (`checks/pg-cluster bindir`) by the first query: a scenario
+    /// may query in a polling loop.
+    psql: OnceCell<PathBuf>,
 }
 
 impl PgCluster {
@@ -36,6 +40,7 @@ impl PgCluster {
         let mut cluster = PgCluster {
             dir,
             conn: String::new(),
+            psql: OnceCell::new(),
         };
         cluster.conn = cluster.run("start")?;
         Ok(cluster)
@@ -87,8 +92,14 @@ impl PgCluster {
 
     /// Runs `sql` in the database `tfstate` with psql; its rows, one a line, fields split by `|`.
     pub fn query(&self, sql: &str) -> Result<String> {
-        let psql = Path::new(&self.run("bindir")?).join("psql");
-        let out = Command::new(&psql)
+        let psql = match self.psql.get() {
+            Some(psql) => psql,
+            None => {
+                let psql = Path::new(&self.run("bindir")?).join("psql");
+                self.psql.get_or_init(|| psql)
+            }
+        };
+        let out = Command::new(psql)
             .args([
                 "-h",
                 &path_str(self.dir())?,

@@ -8,7 +8,7 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, acl_writes, example_key, global_nameservers};
+use crate::common::{World, acl_writes, example_key, field_values, global_nameservers};
 use crate::plain::{APPLY, DESTROY, PLAN, attributes, ensure_says, set_config, tf_project};
 
 const FORBIDDEN: &str =
@@ -303,12 +303,7 @@ const DEVICE_ATTRIBUTES: [&str; 21] = [
 ];
 
 fn device_names(data: &Value) -> Vec<String> {
-    data["devices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["name"].as_str().map(str::to_owned))
-        .collect()
+    field_values(&data["devices"], "name")
 }
 
 #[test]

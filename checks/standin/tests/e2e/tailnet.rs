@@ -7,7 +7,9 @@ use std::fs;
 use anyhow::{Context as _, Result, ensure};
 use serde_json::{Value, json};
 
-use crate::common::{World, acl_writes, assert_no_secrets, global_nameservers, golden, with_tags};
+use crate::common::{
+    World, acl_writes, assert_no_secrets, field_values, global_nameservers, golden, with_tags,
+};
 
 /// The module's addresses (README "The tailnet: ACL policy, DNS and devices").
 const ACL: &str = "tailscale_acl.policy";
@@ -507,12 +509,7 @@ fn t6_everything_together_with_keys_in_one_apply() -> Result<()> {
         tailnet.dns
     );
     let (code, status) = world.status_json()?;
-    let names: Vec<&str> = status["devices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["name"].as_str())
-        .collect();
+    let names = field_values(&status["devices"], "name");
     ensure!(
         code == Some(0)
             && names
@@ -586,12 +583,7 @@ fn t7_partial_failure_across_the_tailnet_restores_and_lists_every_orphan() -> Re
         );
     }
     let last = world.last_apply()?;
-    let mut orphans: Vec<&str> = last["orphaned_resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["address"].as_str())
-        .collect();
+    let mut orphans = field_values(&last["orphaned_resources"], "address");
     orphans.sort_unstable();
     ensure!(
         orphans
@@ -698,11 +690,9 @@ fn t9_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_st
         .expect(1, "first apply whose second key is refused")?;
     let last = world.last_apply()?;
     ensure!(
-        last["orphaned_resources"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|o| o["address"] == ACL),
+        field_values(&last["orphaned_resources"], "address")
+            .iter()
+            .any(|address| address == ACL),
         "the policy was set, then forgotten by the restore: {last}"
     );
     let failed = last["failed_state_path"]
@@ -729,12 +719,7 @@ fn t9_a_policy_orphaned_by_a_restored_first_run_is_tracked_again_with_restore_st
         "with the fix: {}",
         error_message(&world)?
     );
-    let again: Vec<String> = world.last_apply()?["orphaned_resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["id"].as_str().map(str::to_owned))
-        .collect();
+    let again = field_values(&world.last_apply()?["orphaned_resources"], "id");
     ensure!(again.len() == 1, "a second key orphaned: {again:?}");
 
     // README: restore-state of the first failed state tracks what that run created.

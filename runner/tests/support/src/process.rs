@@ -182,7 +182,7 @@ pub fn processes_using(dir: &Path) -> Vec<(u32, String)> {
     };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me && !is_zombie(pid))
+        .filter(|&pid| pid != me && alive(pid))
         .filter(|&pid| {
             let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
             let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
@@ -216,19 +216,18 @@ pub fn reap_leftovers(dir: &Path) {
 
 /// Waits until `pid` has exited (gone, or a zombie nobody reaped yet).
 pub fn wait_gone(pid: u32, limit: Duration) -> Result<()> {
-    wait_until(&format!("process {pid} to end"), limit, || {
-        Ok(is_zombie(pid))
-    })
+    wait_until(&format!("process {pid} to end"), limit, || Ok(!alive(pid)))
 }
 
-fn is_zombie(pid: u32) -> bool {
+/// Whether `pid` runs: it exists and is not a zombie nobody reaped yet.
+pub fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| {
             let after_name = &stat[stat.rfind(')')? + 1..];
-            after_name.split_whitespace().next().map(|s| s == "Z")
+            after_name.split_whitespace().next().map(|s| s != "Z")
         })
-        .unwrap_or(true)
+        .unwrap_or(false)
 }
 
 /// Polls `done` every 20 ms until it holds; fails after `limit` so a broken run cannot hang
@@ -264,7 +263,7 @@ mod tests {
         })?;
         drop(spawned);
         wait_until("the sleep to end", Duration::from_secs(10), || {
-            Ok(below.iter().all(|&p| is_zombie(p)))
+            Ok(!below.iter().any(|&p| alive(p)))
         })?;
         Ok(())
     }
