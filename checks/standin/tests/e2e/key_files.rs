@@ -585,9 +585,15 @@ fn k5_removing_a_key_or_turning_write_file_off_deletes_its_file() -> Result<()> 
 }
 
 /// A first apply, then managed_key expires and a run that replaces it (and rewrites its file)
-/// fails afterwards. Returns the world, the config and the old and the new key ids.
-fn rotation_that_fails_after_the_file(on_failure: &str) -> Result<(World, Value, String, String)> {
+/// fails afterwards. Returns the world, the config, the old and the new key ids, and every secret
+/// seen so far (the old key's included).
+fn rotation_that_fails_after_the_file(
+    on_failure: &str,
+) -> Result<(World, Value, String, String, Secrets)> {
     let (world, mut config) = applied()?;
+    // The keys the run replaces leave the tailnet, so they are collected before it.
+    let mut secrets = Secrets::default();
+    secrets.update(&world)?;
     let old = state_id(&world, "managed_key")?;
     world.tailnet_do(&["expire", &old])?;
     resources(&mut config, KEY)?.insert("failing".into(), failing_key_after(&["managed_key"])?);
@@ -615,24 +621,22 @@ fn rotation_that_fails_after_the_file(on_failure: &str) -> Result<(World, Value,
         .map(|k| k.id.clone())
         .context("the file holds a key of the tailnet")?;
     ensure!(new != old, "the failed run replaced managed_key ({old})");
-    let mut secrets = Secrets::default();
     secrets.assert_confined(&world, &[&run])?;
-    Ok((world, config, old, new))
+    Ok((world, config, old, new, secrets))
 }
 
 /// The operator drops the failing key; the next apply converges and every file is current.
-fn converge(world: &World, mut config: Value, when: &str) -> Result<()> {
+fn converge(world: &World, mut config: Value, secrets: &mut Secrets, when: &str) -> Result<()> {
     resources(&mut config, KEY)?.remove("failing");
     world.set_config(&config)?;
     let apply = world.apply()?.expect(0, when)?;
-    let mut secrets = Secrets::default();
     secrets.assert_confined(world, &[&apply])?;
-    assert_all_files_current(world, &mut secrets, when)
+    assert_all_files_current(world, secrets, when)
 }
 
 #[test]
 fn k6_a_failed_run_with_restore_reports_the_rewritten_file_stale() -> Result<()> {
-    let (world, config, old, new) = rotation_that_fails_after_the_file("restore")?;
+    let (world, config, old, new, mut secrets) = rotation_that_fails_after_the_file("restore")?;
     ensure!(
         state_id(&world, "managed_key")? == old,
         "the state is restored: it records the old key {old} (and its file), not {new}"
@@ -643,7 +647,6 @@ fn k6_a_failed_run_with_restore_reports_the_rewritten_file_stale() -> Result<()>
             == json!([{"address": "tailscale_tailnet_key.managed_key", "id": new}]),
         "the new key is orphaned; the file is not an object in the tailnet: {last}"
     );
-    let mut secrets = Secrets::default();
     secrets.assert_status(
         &world,
         &Expected {
@@ -654,18 +657,22 @@ fn k6_a_failed_run_with_restore_reports_the_rewritten_file_stale() -> Result<()>
         "after the failed run (restore)",
         &[],
     )?;
-    converge(&world, config, "the apply after the failed run (restore)")
+    converge(
+        &world,
+        config,
+        &mut secrets,
+        "the apply after the failed run (restore)",
+    )
 }
 
 #[test]
 fn k7_a_failed_run_with_keep_leaves_the_file_matching_the_kept_state() -> Result<()> {
-    let (world, config, _old, new) = rotation_that_fails_after_the_file("keep")?;
+    let (world, config, _old, new, mut secrets) = rotation_that_fails_after_the_file("keep")?;
     ensure!(
         state_id(&world, "managed_key")? == new,
         "the kept state records the new key {new}"
     );
     assert_file_holds_current_key(&world, "managed_key", "after the failed run (keep)")?;
-    let mut secrets = Secrets::default();
     secrets.assert_status(
         &world,
         &Expected {
@@ -677,7 +684,12 @@ fn k7_a_failed_run_with_keep_leaves_the_file_matching_the_kept_state() -> Result
         &[],
     )?;
     let creates = world.creates()?;
-    converge(&world, config, "the apply after the failed run (keep)")?;
+    converge(
+        &world,
+        config,
+        &mut secrets,
+        "the apply after the failed run (keep)",
+    )?;
     ensure!(
         state_id(&world, "managed_key")? == new,
         "the kept key stays the managed one"
@@ -791,5 +803,10 @@ fn k9_a_failed_first_apply_leaves_untracked_key_files_that_status_reports() -> R
         "after the failed first apply",
         &[&run],
     )?;
-    converge(&world, config, "the apply after the failed first apply")
+    converge(
+        &world,
+        config,
+        &mut secrets,
+        "the apply after the failed first apply",
+    )
 }
