@@ -7,12 +7,15 @@
 let
   h = import ./harness.nix { inherit lib nixos; };
   stubHost = import ./harness.nix { inherit lib; };
-  inherit (h) example render fakePkgs;
-
-  with' = extra: [
+  inherit (h)
     example
-    { services.tailscale-manager = extra; }
-  ];
+    render
+    fakePkgs
+    with'
+    pg
+    tailscaleOn
+    ;
+
   sys = modules: h.nixos modules;
   unitOf = modules: (sys modules).systemd.services.tailscale-manager;
   svc = modules: (unitOf modules).serviceConfig;
@@ -106,9 +109,6 @@ let
     systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
   };
   delivering = extra: with' extra ++ [ consumer ];
-  tailscaleOn = {
-    services.tailscale.enable = true;
-  };
   managerUnit = [ "tailscale-manager.service" ];
   keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
 
@@ -164,13 +164,6 @@ let
       managed_key.loadCredentialFor = [ "ci-runner" ];
     };
     authKeyForTailscaled = "servers";
-  };
-
-  pg = extra: {
-    stateBackend = lib.recursiveUpdate {
-      type = "pg";
-      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
-    } extra;
   };
 
   # What a configuration contributes to the system, by name.
