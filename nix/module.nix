@@ -110,15 +110,11 @@ let
       # The key's file, if it keeps one (key-delivery.nix).
       file = if key.writeFile then key.path else null;
     }) cfg.keys;
-    # Where terraform keeps the state (state-backend.nix).
-    stateBackend =
-      if pg then
-        {
-          type = "pg";
-          inherit (cfg.stateBackend.pg) schemaName;
-        }
-      else
-        { type = "local"; };
+    # Where terraform keeps the state (state-backend.nix; the renderer reads schemaName for "pg" only).
+    stateBackend = {
+      inherit (cfg.stateBackend) type;
+      inherit (cfg.stateBackend.pg) schemaName;
+    };
   };
 
   # builtins.toFile needs no build. It refuses text that refers to derivation outputs, so settings

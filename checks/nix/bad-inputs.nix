@@ -7,23 +7,16 @@
 #                        checks that they do, so the mark stays true);
 #            uncatchable = true if the error is one builtins.tryEval cannot catch (Nix aborts), so only
 #                          checks/nix/run's own nix-instantiate per case checks it; };
-{ lib, example }:
+# `with'`, `pg` and `tailscaleOn` are harness.nix's.
+{
+  lib,
+  with',
+  pg,
+  tailscaleOn,
+}:
 let
   opt = "services.tailscale-manager";
-  with' = extra: [
-    example
-    { services.tailscale-manager = extra; }
-  ];
   storePath = "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-oauth.env";
-  tailscaleOn = {
-    services.tailscale.enable = true;
-  };
-  pg = extra: {
-    stateBackend = lib.recursiveUpdate {
-      type = "pg";
-      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
-    } extra;
-  };
   cbd.lifecycle.create_before_destroy = true;
 in
 {

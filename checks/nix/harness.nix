@@ -82,6 +82,22 @@ rec {
     };
   };
 
+  # The example with more options of the module, as a module list.
+  with' = extra: [
+    example
+    { services.tailscale-manager = extra; }
+  ];
+  # The options of state in PostgreSQL, with `extra` merged into stateBackend.
+  pg = extra: {
+    stateBackend = lib.recursiveUpdate {
+      type = "pg";
+      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
+    } extra;
+  };
+  tailscaleOn = {
+    services.tailscale.enable = true;
+  };
+
   evalNixos = modules: evalWith nixosHost ../../nix/module.nix modules;
   nixos = modules: (evalNixos modules).config;
   # The same host without tailscale-manager's module.
@@ -141,7 +157,7 @@ rec {
     buildOf c (map (p: p.text or p) c.home.packages);
 
   # Bad inputs: name -> { modules; expect = [ substrings of the error ]; home ? false; … }
-  badInputs = import ./bad-inputs.nix { inherit lib example; };
+  badInputs = import ./bad-inputs.nix { inherit lib with' pg tailscaleOn; };
   # The cases that only NixOS's real modules catch, and the cases this host can check.
   realNixosBadInputs = lib.filterAttrs (_: case: case.realNixos or false) badInputs;
   hostBadInputs = if realNixos then badInputs else removeAttrs badInputs (builtins.attrNames realNixosBadInputs);

@@ -7,12 +7,15 @@
 let
   h = import ./harness.nix { inherit lib nixos; };
   stubHost = import ./harness.nix { inherit lib; };
-  inherit (h) example render fakePkgs;
-
-  with' = extra: [
+  inherit (h)
     example
-    { services.tailscale-manager = extra; }
-  ];
+    render
+    fakePkgs
+    with'
+    pg
+    tailscaleOn
+    ;
+
   sys = modules: h.nixos modules;
   unitOf = modules: (sys modules).systemd.services.tailscale-manager;
   svc = modules: (unitOf modules).serviceConfig;
@@ -48,11 +51,11 @@ let
   fails = value: !(builtins.tryEval (builtins.deepSeq value value)).success;
   hasInfix = lib.hasInfix;
 
-  keyDefaults = lib.mapAttrs (_: o: o.default or null) (
-    removeAttrs ((h.evalNixos [ example ]).options.services.tailscale-manager.keys.type.getSubOptions [ ]) [
-      "_module"
-    ]
-  );
+  # The module's option declarations, and the defaults of a submodule option's sub-options.
+  options = (h.evalNixos [ example ]).options.services.tailscale-manager;
+  subOptionDefaults =
+    option: lib.mapAttrs (_: o: o.default or null) (removeAttrs (option.type.getSubOptions [ ]) [ "_module" ]);
+  keyDefaults = subOptionDefaults options.keys;
 
   optionDocs = import ./options-doc.nix { inherit lib; };
   readme = builtins.readFile ../../README.md;
@@ -78,21 +81,14 @@ let
     fi
   '';
 
-  # The tailnet options (nix/tailnet.nix).
-  tailnetOptions = (h.evalNixos [ example ]).options.services.tailscale-manager;
-  subOptionDefaults =
-    option: lib.mapAttrs (_: o: o.default or null) (removeAttrs (option.type.getSubOptions [ ]) [ "_module" ]);
   tmTypes = import ../../nix/types.nix { inherit lib; };
   tailnetOf = extra: (sys (with' extra)).services.tailscale-manager;
-  checksOf =
-    extra:
-    let
-      c = sys (with' extra);
-    in
-    {
-      assertions = h.failedAssertions c;
-      inherit (c) warnings;
-    };
+  # What an evaluated system reports (`clean`: nothing).
+  reported = c: {
+    assertions = h.failedAssertions c;
+    inherit (c) warnings;
+  };
+  checksOf = extra: reported (sys (with' extra));
   clean = {
     assertions = [ ];
     warnings = [ ];
@@ -113,9 +109,6 @@ let
     systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
   };
   delivering = extra: with' extra ++ [ consumer ];
-  tailscaleOn = {
-    services.tailscale.enable = true;
-  };
   managerUnit = [ "tailscale-manager.service" ];
   keyFile = name: "/var/lib/tailscale-manager/keys/${name}";
 
@@ -132,11 +125,7 @@ let
     let
       c = vmMachine file;
     in
-    {
-      assertions = h.failedAssertions c;
-      inherit (c) warnings;
-    }
-    // f c;
+    reported c // f c;
 
   # The machine of a VM test in checks/vm/ (they run only with KVM), evaluated with this host.
   vmMachine =
@@ -177,25 +166,22 @@ let
     authKeyForTailscaled = "servers";
   };
 
-  pg = extra: {
-    stateBackend = lib.recursiveUpdate {
-      type = "pg";
-      pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
-    } extra;
-  };
-
   # What a configuration contributes to the system, by name.
-  footprint = c: {
-    services = builtins.attrNames c.systemd.services;
-    paths = builtins.attrNames c.systemd.paths;
-    timers = builtins.attrNames c.systemd.timers;
-    activation = builtins.attrNames (removeAttrs c.system.activationScripts [ "script" ]);
-    packages = map (p: p.name) c.environment.systemPackages;
-    users = builtins.attrNames c.users.users;
-    groups = builtins.attrNames c.users.groups;
-    assertions = h.failedAssertions c;
-    inherit (c) warnings;
-  };
+  footprint =
+    c:
+    {
+      services = builtins.attrNames c.systemd.services;
+      paths = builtins.attrNames c.systemd.paths;
+      timers = builtins.attrNames c.systemd.timers;
+      activation = builtins.attrNames (removeAttrs c.system.activationScripts [ "script" ]);
+      packages = map (p: p.name) c.environment.systemPackages;
+      users = builtins.attrNames c.users.users;
+      groups = builtins.attrNames c.users.groups;
+    }
+    // reported c;
+  # The services a configuration adds to the host's own.
+  addedServices =
+    c: builtins.attrNames (removeAttrs c.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
 in
 {
   # ---- rendering: the module hands render.nix exactly the golden settings ----------------------
@@ -299,21 +285,17 @@ in
   };
 
   testTopLevelDefaultsMatchRenderer = {
-    expr =
-      let
-        o = (h.evalNixos [ example ]).options.services.tailscale-manager;
-      in
-      {
-        tailnet = o.tailnet.default;
-        providerVersion = o.providerVersion.default;
-        recreateIfInvalid = o.recreateIfInvalid.default;
-        tags = o.tags.default;
-        settings = o.settings.default;
-        stateBackend = {
-          type = o.stateBackend.type.default;
-          schemaName = o.stateBackend.pg.schemaName.default;
-        };
+    expr = {
+      tailnet = options.tailnet.default;
+      providerVersion = options.providerVersion.default;
+      recreateIfInvalid = options.recreateIfInvalid.default;
+      tags = options.tags.default;
+      settings = options.settings.default;
+      stateBackend = {
+        type = options.stateBackend.type.default;
+        schemaName = options.stateBackend.pg.schemaName.default;
       };
+    };
     expected = {
       inherit (render.defaults)
         tailnet
@@ -512,14 +494,8 @@ in
   };
 
   testExampleHasNoFailedAssertionsOrWarnings = {
-    expr = {
-      failed = h.failedAssertions exampleSys;
-      inherit (exampleSys) warnings;
-    };
-    expected = {
-      failed = [ ];
-      warnings = [ ];
-    };
+    expr = reported exampleSys;
+    expected = clean;
   };
 
   # ---- path and timer units ---------------------------------------------------------------------
@@ -658,7 +634,7 @@ in
     expr = {
       inherit (exampleSys.services.tailscale-manager.keys.managed_key) writeFile loadCredentialFor;
       inherit (exampleSys.services.tailscale) authKeyFile;
-      services = builtins.attrNames (removeAttrs exampleSys.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+      services = addedServices exampleSys;
     };
     expected = {
       writeFile = false;
@@ -703,7 +679,7 @@ in
               file = keyFile "managed_key";
             };
           };
-        services = builtins.attrNames (removeAttrs c.systemd.services (builtins.attrNames h.hostOnly.systemd.services));
+        services = addedServices c;
         inherit (c.services.tailscale) authKeyFile;
       };
     expected = {
@@ -855,16 +831,13 @@ in
         wantsManager = builtins.elem "tailscale-manager.service" autoconnect.wants;
         # With NixOS's real services.tailscale this is the unit that runs `tailscale up`.
         isNixpkgsUnit = !h.realNixos || autoconnect.serviceConfig.Type == "notify";
-        failed = h.failedAssertions c;
-        inherit (c) warnings;
-      };
-    expected = {
+      }
+      // reported c;
+    expected = clean // {
       authKeyFile = keyFile "managed_key";
       orderedAfterManager = true;
       wantsManager = true;
       isNixpkgsUnit = true;
-      failed = [ ];
-      warnings = [ ];
     };
   };
 
@@ -1085,18 +1058,8 @@ in
   };
 
   testPgWithKeyFilesHasNoFailedAssertions = {
-    expr =
-      let
-        c = sys (delivering (pg { } // { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; }));
-      in
-      {
-        failed = h.failedAssertions c;
-        inherit (c) warnings;
-      };
-    expected = {
-      failed = [ ];
-      warnings = [ ];
-    };
+    expr = reported (sys (delivering (pg { } // { keys.managed_key.loadCredentialFor = [ "ci-runner" ]; })));
+    expected = clean;
   };
 
   # ---- bad inputs: every case fails; assertion cases also carry their message ----------------------
@@ -1278,13 +1241,13 @@ in
   # The option defaults written in nix/tailnet.nix are render.nix's.
   testTailnetDefaultsMatchRenderer = {
     expr = {
-      acl = lib.mapAttrs (_: o: o.default) tailnetOptions.acl;
-      dns = tailnetOptions.dns.default;
-      dnsConfiguration = subOptionDefaults tailnetOptions.dns;
-      nameserver = removeAttrs (subOptionDefaults (tailnetOptions.dns.type.getSubOptions [ ]).nameservers) [
+      acl = lib.mapAttrs (_: o: o.default) options.acl;
+      dns = options.dns.default;
+      dnsConfiguration = subOptionDefaults options.dns;
+      nameserver = removeAttrs (subOptionDefaults (options.dns.type.getSubOptions [ ]).nameservers) [
         "address"
       ];
-      monitorDevices = tailnetOptions.monitorDevices.default;
+      monitorDevices = options.monitorDevices.default;
     };
     expected = {
       inherit (render.defaults)
@@ -1480,21 +1443,14 @@ in
 
   # The tailnet checks belong to the enabled module only.
   testTailnetChecksOnlyWhenEnabled = {
-    expr =
-      let
-        c = sys [
-          {
-            services.tailscale-manager = {
-              acl.policy.nodeVisibility = "x";
-              dns.splitDns."a b" = [ "10.0.0.53" ];
-            };
-          }
-        ];
-      in
+    expr = reported (sys [
       {
-        assertions = h.failedAssertions c;
-        inherit (c) warnings;
-      };
+        services.tailscale-manager = {
+          acl.policy.nodeVisibility = "x";
+          dns.splitDns."a b" = [ "10.0.0.53" ];
+        };
+      }
+    ]);
     expected = clean;
   };
 
@@ -1515,9 +1471,8 @@ in
         c = sys (delivering (everything // pg { pg.workspace = "fleet"; }) ++ [ tailscaleOn ]);
         service = c.systemd.services.tailscale-manager.serviceConfig;
       in
-      {
-        assertions = h.failedAssertions c;
-        inherit (c) warnings;
+      reported c
+      // {
         config =
           c.system.build.tailscale-manager-config
           == rendered (
@@ -1534,9 +1489,7 @@ in
         consumer = c.systemd.services.ci-runner.serviceConfig.LoadCredential;
         inherit (c.services.tailscale) authKeyFile;
       };
-    expected = {
-      assertions = [ ];
-      warnings = [ ];
+    expected = clean // {
       config = true;
       LoadCredential = [
         "tailscale-oauth:/run/secrets/tailscale-oauth"

@@ -4,12 +4,9 @@
 { lib, nixos }:
 let
   h = import ./harness.nix { inherit lib nixos; };
-  inherit (h) example;
+  inherit (h) example with';
 
-  withTimer = [
-    example
-    { services.tailscale-manager.enableTimer = true; }
-  ];
+  withTimer = with' { enableTimer = true; };
   units = h.unitFiles withTimer;
   service = units."tailscale-manager.service";
   lines = text: lib.splitString "\n" text;
@@ -25,27 +22,16 @@ let
     modules: unit: key:
     builtins.filter (lib.hasPrefix "${key}=") (lines (h.nixos modules).systemd.units.${unit}.text);
 
-  delivering = [
-    example
-    {
-      services.tailscale.enable = true;
-      services.tailscale-manager = {
-        authKeyForTailscaled = "managed_key";
-        keys.managed_key.loadCredentialFor = [ "ci-runner" ];
-      };
-      systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true";
+  delivering =
+    with' {
+      authKeyForTailscaled = "managed_key";
+      keys.managed_key.loadCredentialFor = [ "ci-runner" ];
     }
-  ];
-  pg = [
-    example
-    {
-      services.postgresql.enable = true;
-      services.tailscale-manager.stateBackend = {
-        type = "pg";
-        pg.connectionStringFile = "/run/secrets/tailscale-manager-pg";
-      };
-    }
-  ];
+    ++ [
+      h.tailscaleOn
+      { systemd.services.ci-runner.serviceConfig.ExecStart = "/bin/true"; }
+    ];
+  pg = with' (h.pg { }) ++ [ { services.postgresql.enable = true; } ];
 in
 {
   testServiceFileGolden = {

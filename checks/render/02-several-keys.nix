@@ -1,17 +1,11 @@
 # Several keys: the default managed_key kept, plus two more with their own flags.
-{
-  tailnet = "-";
-  providerVersion = "~> 0.29";
+let
+  readme = import ./01-readme-example.nix;
+in
+readme
+// {
   keys = {
-    managed_key = {
-      description = "";
-      tags = [ "tag:ci" ];
-      reusable = true;
-      ephemeral = false;
-      preauthorized = true;
-      expiry = null;
-      recreateIfInvalid = "always";
-    };
+    inherit (readme.keys) managed_key;
     runners = {
       description = "ephemeral CI runners";
       tags = [ "tag:ci" ];
@@ -34,5 +28,4 @@
       recreateIfInvalid = "never";
     };
   };
-  settings = { };
 }

@@ -1,17 +1,7 @@
 # settings (formerly extraConfig): another tailscale_* resource, a lifecycle block added to a managed
 # key, and a second provider requirement, merged into the rendered value (no rendered value changes).
-{
-  tailnet = "-";
-  providerVersion = "~> 0.29";
-  keys.managed_key = {
-    description = "";
-    tags = [ "tag:ci" ];
-    reusable = true;
-    ephemeral = false;
-    preauthorized = true;
-    expiry = null;
-    recreateIfInvalid = "always";
-  };
+import ./01-readme-example.nix
+// {
   settings = {
     terraform.required_providers.random = {
       source = "hashicorp/random";

@@ -2,18 +2,13 @@
 # loadCredentialFor and authKeyForTailscaled), one does not. Only then is hashicorp/local required.
 # The key `tailscaled` also has create_before_destroy, which stays allowed: terraform does not force
 # it onto the file that depends on the key (see nix/render/key-files.nix).
-{
-  tailnet = "-";
-  providerVersion = "~> 0.29";
+let
+  readme = import ./01-readme-example.nix;
+in
+readme
+// {
   keys = {
-    managed_key = {
-      description = "";
-      tags = [ "tag:ci" ];
-      reusable = true;
-      ephemeral = false;
-      preauthorized = true;
-      expiry = null;
-      recreateIfInvalid = "always";
+    managed_key = readme.keys.managed_key // {
       file = "/var/lib/tailscale-manager/keys/managed_key";
     };
     runners = {

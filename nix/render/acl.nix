@@ -55,8 +55,7 @@ in
     input:
     let
       a = given input;
-      inSettings = input.settings.resource.tailscale_acl or { };
-      declared = if builtins.isAttrs inSettings then builtins.attrNames inSettings else [ ];
+      declared = (import ./settings.nix).declared input.settings "tailscale_acl";
     in
     if a.policy == null && a.policyFile == null then
       [ ]

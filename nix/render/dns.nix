@@ -80,16 +80,7 @@ in
   problems =
     input:
     let
-      resources = input.settings.resource or { };
-      declared =
-        type:
-        let
-          inSettings = resources.${type} or { };
-        in
-        if builtins.isAttrs resources && builtins.isAttrs inSettings then
-          builtins.attrNames inSettings
-        else
-          [ ];
+      declared = (import ./settings.nix).declared input.settings;
       older = builtins.filter (type: declared type != [ ]) (builtins.attrNames olderResources);
       second = builtins.filter (name: name != "dns") (declared "tailscale_dns_configuration");
     in

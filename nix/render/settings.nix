@@ -101,4 +101,13 @@ in
       backendProblems extra ++ conflicts from [ ] rendered extra;
 
   inherit merge;
+
+  # The names `settings` declares under resource.<type> (none where that is not an attribute set),
+  # for the parts that refuse a second resource of a type they render.
+  declared =
+    extra: type:
+    let
+      resources = extra.resource.${type} or { };
+    in
+    if builtins.isAttrs resources then builtins.attrNames resources else [ ];
 }
